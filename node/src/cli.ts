@@ -1,0 +1,26 @@
+/**
+ * `ringcache <command> [flags]`: the one entry point of the image and of `npm start`.
+ * Each command lives in its own module and is loaded on demand.
+ */
+const USAGE = `usage: ringcache <command> [flags]
+
+commands:
+  node       run one cache node (ringcache node --help)
+  local      run a small cluster on this machine, no Kubernetes (ringcache local --help)
+  operator   run the Kubernetes operator (ringcache operator --help)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`ringcache: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
