@@ -65,7 +65,8 @@ export interface StoreStats {
   maxMemory: number;
 }
 
-export type StoreErrorCode = 'INVALID_OPTION' | 'VALUE_TOO_LARGE' | 'KEY_TOO_LONG' | 'INVALID_KEY' | 'INVALID_TTL';
+export type StoreErrorCode =
+  'INVALID_OPTION' | 'VALUE_TOO_LARGE' | 'KEY_TOO_LONG' | 'INVALID_KEY' | 'INVALID_TTL';
 
 /** Every error the store throws; `code` is stable and maps onto the HTTP API's error codes. */
 export class StoreError extends Error {
