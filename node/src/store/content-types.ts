@@ -1,0 +1,69 @@
+/**
+ * Interned content types: each entry keeps a 16-bit id instead of a string; ids are
+ * reference-counted so a table of live types never fills up with types no entry uses.
+ */
+import { StoreError } from './types.js';
+
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+export const MAX_CONTENT_TYPES = 65535;
+export const MAX_CONTENT_TYPE_LENGTH = 255;
+
+export class ContentTypes {
+  private readonly ids = new Map<string, number>();
+  private names: string[] = [DEFAULT_CONTENT_TYPE];
+  private refs: number[] = [Infinity]; // id 0, the default, is never released
+  private readonly freeIds: number[] = [];
+
+  constructor() {
+    this.ids.set(DEFAULT_CONTENT_TYPE, 0);
+  }
+
+  /** The id `name` would get, without taking a reference; throws if it cannot be interned. */
+  check(name: string): void {
+    if (name.length > MAX_CONTENT_TYPE_LENGTH) {
+      throw new StoreError(
+        'INVALID_OPTION',
+        `contentType must be at most ${MAX_CONTENT_TYPE_LENGTH} characters, got ${name.length}`,
+      );
+    }
+    if (!this.ids.has(name) && this.freeIds.length === 0 && this.names.length >= MAX_CONTENT_TYPES) {
+      throw new StoreError(
+        'INVALID_OPTION',
+        `too many distinct content types in use (limit ${MAX_CONTENT_TYPES}); reuse an existing one`,
+      );
+    }
+  }
+
+  /** Takes a reference to `name` (call `check` first) and returns its id. */
+  acquire(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.freeIds.length > 0 ? (this.freeIds.pop() as number) : this.names.length;
+      this.ids.set(name, id);
+      this.names[id] = name;
+      this.refs[id] = 0;
+    }
+    this.refs[id]++;
+    return id;
+  }
+
+  release(id: number): void {
+    if (id === 0) return;
+    if (--this.refs[id] === 0) {
+      this.ids.delete(this.names[id]);
+      this.freeIds.push(id);
+    }
+  }
+
+  name(id: number): string {
+    return this.names[id];
+  }
+
+  clear(): void {
+    this.ids.clear();
+    this.ids.set(DEFAULT_CONTENT_TYPE, 0);
+    this.names = [DEFAULT_CONTENT_TYPE];
+    this.refs = [Infinity];
+    this.freeIds.length = 0;
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * The store: string keys to byte values, bounded by counted bytes, with TTLs.
+ *
+ * Per-entry state lives in typed arrays indexed by slot; a Map gives key -> slot; values live
+ * in a slab (value-slab.ts). Ordering and eviction are the policy's (policy/), expiry the
+ * heap's (expiry-heap.ts). Every call is synchronous, so a check-then-set by a caller in one
+ * turn of the event loop is atomic.
+ */
+import { ContentTypes, DEFAULT_CONTENT_TYPE } from './content-types.js';
+import { ExpiryHeap } from './expiry-heap.js';
+import { hashKey, utf8Length } from './hash.js';
+import { HybridLogicalClock } from './hlc.js';
+import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js';
+import { createPolicy, type EvictionPolicy } from './policy/index.js';
+import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats } from './types.js';
+import { StoreError } from './types.js';
+import { BIG, chunkSize, EMPTY, ValueSlab } from './value-slab.js';
+
+/**
+ * Bytes charged per entry on top of its key and value: the Map entry, the key string's
+ * header, the per-slot typed arrays of the store and the policy, and the expiry heap.
+ * Measured with bench/entry-overhead.ts (see docs/store.md).
+ */
+export const ENTRY_OVERHEAD_BYTES = 96;
+
+const NONE = -1;
+
+export class Store implements CacheStore {
+  readonly options: Readonly<ResolvedStoreOptions>;
+  readonly clock: HybridLogicalClock;
+  private readonly index = new Map<string, number>();
+  private keyOfSlot: (string | undefined)[] = [];
+  private hashOf: Int32Array;
+  private weightOf: Float64Array;
+  private locationOf: Float64Array;
+  private lengthOf: Int32Array;
+  private typeOf: Uint16Array;
+  private versions: Float64Array;
+  private expiries: Float64Array;
+  private bigValues: (Buffer | undefined)[] = [];
+  private freeSlots: number[] = [];
+  private nextSlot = 0;
+  private readonly slab = new ValueSlab();
+  private readonly types = new ContentTypes();
+  private readonly heap: ExpiryHeap;
+  private readonly policy: EvictionPolicy;
+  private readonly now: () => number;
+  private counted = 0;
+  private hits = 0;
+  private misses = 0;
+  private evictions = 0;
+  private expirations = 0;
+
+  constructor(options: StoreOptions) {
+    this.options = resolveStoreOptions(options);
+    this.now = this.options.now;
+    this.clock = new HybridLogicalClock(this.now);
+    const initial = Math.min(this.options.expectedEntries, 1 << 20);
+    this.hashOf = new Int32Array(initial);
+    this.weightOf = new Float64Array(initial);
+    this.locationOf = new Float64Array(initial);
+    this.lengthOf = new Int32Array(initial);
+    this.typeOf = new Uint16Array(initial);
+    this.versions = new Float64Array(initial);
+    this.expiries = new Float64Array(initial);
+    this.heap = new ExpiryHeap((slot) => this.expiries[slot]);
+    this.policy = createPolicy(this.options.policy, {
+      capacity: this.options.maxMemory,
+      onEvict: (slot) => this.evicted(slot),
+      expectedEntries: this.options.expectedEntries,
+      random: this.options.random,
+    });
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get bytes(): number {
+    return this.counted;
+  }
+
+  /** The bytes an entry is charged: what the bound counts. */
+  static entryBytes(keyBytes: number, valueLength: number): number {
+    return keyBytes + chunkSize(valueLength) + ENTRY_OVERHEAD_BYTES;
+  }
+
+  slotOf(key: string): number {
+    const slot = this.index.get(key);
+    if (slot === undefined || this.expireIfDue(slot)) {
+      this.misses++;
+      this.policy.recordMiss(hashKey(key));
+      return NONE;
+    }
+    this.hits++;
+    this.policy.recordHit(slot, this.hashOf[slot]);
+    return slot;
+  }
+
+  valueOf(slot: number): Uint8Array {
+    const location = this.locationOf[slot];
+    if (location >= 0) return this.slab.view(location, this.lengthOf[slot]);
+    if (location === BIG) return this.bigValues[slot] as Buffer;
+    return EMPTY_VALUE;
+  }
+
+  contentTypeOf(slot: number): string {
+    return this.types.name(this.typeOf[slot]);
+  }
+
+  versionOf(slot: number): number {
+    return this.versions[slot];
+  }
+
+  expiresAtOf(slot: number): number {
+    return this.expiries[slot];
+  }
+
+  get(key: string): EntryView | undefined {
+    const slot = this.slotOf(key);
+    return slot === NONE ? undefined : this.view(slot);
+  }
+
+  peek(key: string): EntryView | undefined {
+    const slot = this.index.get(key);
+    if (slot === undefined || this.isExpired(slot)) return undefined;
+    return this.view(slot);
+  }
+
+  has(key: string): boolean {
+    const slot = this.index.get(key);
+    return slot !== undefined && !this.isExpired(slot);
+  }
+
+  set(key: string, value: Uint8Array, options?: SetOptions): SetOutcome {
+    const keyBytes = this.checkKey(key);
+    if (!(value instanceof Uint8Array)) {
+      throw new StoreError('INVALID_OPTION', 'value must be a Uint8Array or Buffer');
+    }
+    if (value.length > this.options.maxValueBytes) {
+      throw new StoreError(
+        'VALUE_TOO_LARGE',
+        `value of ${value.length} bytes exceeds maxValueBytes (${this.options.maxValueBytes})`,
+      );
+    }
+    const weight = Store.entryBytes(keyBytes, value.length);
+    if (weight > this.options.maxMemory) {
+      throw new StoreError(
+        'VALUE_TOO_LARGE',
+        `entry of ${weight} counted bytes can never fit in maxMemory (${this.options.maxMemory})`,
+      );
+    }
+    const expiresAt = this.expiryFrom(options);
+    const contentType = options?.contentType ?? DEFAULT_CONTENT_TYPE;
+    this.types.check(contentType);
+    const version = options?.version ?? this.clock.now();
+    if (!Number.isSafeInteger(version) || version < 0) {
+      throw new StoreError('INVALID_OPTION', `version must be a non-negative safe integer, got ${version}`);
+    }
+    if (options?.version !== undefined) this.clock.observe(version);
+
+    // Every check is done: from here on nothing throws.
+    let slot = this.index.get(key);
+    if (slot !== undefined && this.expireIfDue(slot)) slot = undefined;
+    const hash = slot === undefined ? hashKey(key) : this.hashOf[slot];
+    const outcome: SetOutcome = slot === undefined ? 'created' : 'replaced';
+    if (slot === undefined) {
+      slot = this.allocateSlot();
+      this.index.set(key, slot);
+      this.keyOfSlot[slot] = key;
+      this.hashOf[slot] = hash;
+    } else {
+      this.releaseValue(slot);
+      this.counted -= this.weightOf[slot];
+    }
+    this.holdValue(slot, value);
+    this.typeOf[slot] = this.types.acquire(contentType);
+    this.versions[slot] = version;
+    this.weightOf[slot] = weight;
+    this.counted += weight;
+    this.setExpiry(slot, expiresAt);
+    if (outcome === 'created') this.policy.add(slot, hash, weight);
+    else this.policy.update(slot, hash, weight);
+    return outcome;
+  }
+
+  delete(key: string): boolean {
+    const slot = this.index.get(key);
+    if (slot === undefined) return false;
+    const live = !this.isExpired(slot);
+    this.policy.remove(slot);
+    if (!live) this.expirations++;
+    this.freeSlot(slot);
+    return live;
+  }
+
+  expire(): number {
+    const now = this.now();
+    let count = 0;
+    for (let slot = this.heap.popDue(now); slot !== NONE; slot = this.heap.popDue(now)) {
+      this.policy.remove(slot);
+      this.freeSlot(slot);
+      this.expirations++;
+      count++;
+    }
+    return count;
+  }
+
+  /** Heap nodes examined by `expire` so far (tests check it follows what expires). */
+  get expiryWork(): number {
+    return this.heap.visited;
+  }
+
+  clear(): void {
+    this.index.clear();
+    this.keyOfSlot = [];
+    this.bigValues = [];
+    this.freeSlots = [];
+    this.nextSlot = 0;
+    this.slab.clear();
+    this.types.clear();
+    this.heap.clear();
+    this.policy.clear();
+    this.counted = 0;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [key, slot] of this.index) {
+      if (!this.isExpired(slot)) yield key;
+    }
+  }
+
+  stats(): StoreStats {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      expirations: this.expirations,
+      bytes: this.counted,
+      keys: this.index.size,
+      maxMemory: this.options.maxMemory,
+    };
+  }
+
+  private view(slot: number): EntryView {
+    return {
+      value: this.valueOf(slot),
+      contentType: this.contentTypeOf(slot),
+      version: this.versions[slot],
+      expiresAt: this.expiries[slot],
+    };
+  }
+
+  private checkKey(key: string): number {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new StoreError('INVALID_KEY', 'key must be a non-empty string');
+    }
+    const bytes = utf8Length(key);
+    if (bytes > this.options.maxKeyBytes) {
+      throw new StoreError(
+        'KEY_TOO_LONG',
+        `key of ${bytes} bytes exceeds maxKeyBytes (${this.options.maxKeyBytes})`,
+      );
+    }
+    return bytes;
+  }
+
+  private expiryFrom(options: SetOptions | undefined): number {
+    if (options === undefined) return 0;
+    const { ttlMs, expiresAt } = options;
+    if (ttlMs !== undefined && expiresAt !== undefined) {
+      throw new StoreError('INVALID_TTL', 'give ttlMs or expiresAt, not both');
+    }
+    if (ttlMs !== undefined) {
+      if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+        throw new StoreError('INVALID_TTL', `ttlMs must be a positive integer, got ${ttlMs}`);
+      }
+      return this.now() + ttlMs;
+    }
+    if (expiresAt !== undefined) {
+      if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+        throw new StoreError('INVALID_TTL', `expiresAt must be a non-negative integer, got ${expiresAt}`);
+      }
+      return expiresAt;
+    }
+    return 0;
+  }
+
+  private isExpired(slot: number): boolean {
+    const at = this.expiries[slot];
+    return at !== 0 && at <= this.now();
+  }
+
+  /** Removes `slot` if its time has come; true when it did. */
+  private expireIfDue(slot: number): boolean {
+    if (!this.isExpired(slot)) return false;
+    this.policy.remove(slot);
+    this.freeSlot(slot);
+    this.expirations++;
+    return true;
+  }
+
+  private setExpiry(slot: number, expiresAt: number): void {
+    this.heap.remove(slot);
+    this.expiries[slot] = expiresAt;
+    if (expiresAt !== 0) this.heap.push(slot);
+  }
+
+  private holdValue(slot: number, value: Uint8Array): void {
+    if (value.length > 0 && chunkSize(value.length) === value.length && value.length > 65536) {
+      this.locationOf[slot] = BIG;
+      this.bigValues[slot] = Buffer.from(value);
+    } else {
+      this.locationOf[slot] = this.slab.store(value);
+    }
+    this.lengthOf[slot] = value.length;
+  }
+
+  private releaseValue(slot: number): void {
+    const location = this.locationOf[slot];
+    if (location === BIG) this.bigValues[slot] = undefined;
+    else this.slab.free(location);
+    this.locationOf[slot] = EMPTY;
+    this.types.release(this.typeOf[slot]);
+  }
+
+  /** The policy evicted `slot` (it is already out of the policy). */
+  private evicted(slot: number): void {
+    this.evictions++;
+    this.freeSlot(slot);
+  }
+
+  private freeSlot(slot: number): void {
+    this.index.delete(this.keyOfSlot[slot] as string);
+    this.keyOfSlot[slot] = undefined;
+    this.releaseValue(slot);
+    this.heap.remove(slot);
+    this.expiries[slot] = 0;
+    this.counted -= this.weightOf[slot];
+    this.weightOf[slot] = 0;
+    this.freeSlots.push(slot);
+  }
+
+  private allocateSlot(): number {
+    if (this.freeSlots.length > 0) return this.freeSlots.pop() as number;
+    const slot = this.nextSlot++;
+    if (slot >= this.hashOf.length) this.growSlots(this.hashOf.length * 2);
+    return slot;
+  }
+
+  private growSlots(n: number): void {
+    this.hashOf = grow(this.hashOf, new Int32Array(n));
+    this.weightOf = grow(this.weightOf, new Float64Array(n));
+    this.locationOf = grow(this.locationOf, new Float64Array(n));
+    this.lengthOf = grow(this.lengthOf, new Int32Array(n));
+    this.typeOf = grow(this.typeOf, new Uint16Array(n));
+    this.versions = grow(this.versions, new Float64Array(n));
+    this.expiries = grow(this.expiries, new Float64Array(n));
+  }
+}
+
+const EMPTY_VALUE = new Uint8Array(0);
+
+function grow<T extends { set(a: T): void }>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}

@@ -1,0 +1,136 @@
+import { HybridLogicalClock, Store } from '../../src/store/index.js';
+
+const text = (v: Uint8Array | undefined) => (v === undefined ? undefined : Buffer.from(v).toString());
+
+describe('store basics', () => {
+  it('round-trips values, content types and versions; counts hits and misses', () => {
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru' });
+    expect(s.set('a', Buffer.from('alpha'), { contentType: 'text/plain' })).toBe('created');
+    expect(s.set('a', Buffer.from('ALPHA'), { contentType: 'text/x' })).toBe('replaced');
+    const entry = s.get('a')!;
+    expect(text(entry.value)).toBe('ALPHA');
+    expect(entry.contentType).toBe('text/x');
+    expect(s.get('missing')).toBeUndefined();
+    expect(s.stats()).toMatchObject({ hits: 1, misses: 1, keys: 1 });
+    expect(s.delete('a')).toBe(true);
+    expect(s.delete('a')).toBe(false);
+    expect(s.stats()).toMatchObject({ keys: 0, bytes: 0 });
+  });
+
+  it('stores a copy: mutating the caller buffer later changes nothing', () => {
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru' });
+    const buf = Buffer.from('hello');
+    s.set('k', buf);
+    buf.write('HELLO');
+    expect(text(s.get('k')!.value)).toBe('hello');
+  });
+
+  it('keeps empty, slab-sized and big values intact side by side', () => {
+    const s = new Store({ maxMemory: 64 << 20, maxValueBytes: 1 << 20, policy: 'lru' });
+    const sizes = [0, 1, 15, 16, 17, 511, 513, 4000, 65536, 65537, 1 << 20];
+    for (const n of sizes) s.set(`k${n}`, Buffer.alloc(n, n % 251));
+    for (const n of sizes) expect(Buffer.compare(s.get(`k${n}`)!.value, Buffer.alloc(n, n % 251))).toBe(0);
+  });
+
+  it('gives versions that strictly increase, and keeps a supplied version', () => {
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru', now: () => 1000 });
+    s.set('a', Buffer.from('1'));
+    const v1 = s.get('a')!.version;
+    s.set('a', Buffer.from('2'));
+    expect(s.get('a')!.version).toBeGreaterThan(v1);
+    s.set('b', Buffer.from('x'), { version: 5_000_000_000 });
+    expect(s.get('b')!.version).toBe(5_000_000_000);
+    s.set('c', Buffer.from('y'));
+    expect(s.get('c')!.version).toBeGreaterThan(5_000_000_000); // observed, so later writes sort after it
+  });
+});
+
+describe('LRU eviction order', () => {
+  it('evicts the least recently used entries first, by bytes', () => {
+    const entry = Store.entryBytes(2, 16); // keys 'k0'..'k9', 16-byte values
+    const s = new Store({ maxMemory: entry * 4, policy: 'lru' });
+    for (const k of ['k0', 'k1', 'k2', 'k3']) s.set(k, Buffer.alloc(16));
+    s.get('k0'); // k1 is now the least recent
+    s.set('k4', Buffer.alloc(16));
+    expect([...s.keys()].sort()).toEqual(['k0', 'k2', 'k3', 'k4']);
+    s.set('k5', Buffer.alloc(16));
+    expect(s.has('k2')).toBe(false);
+    // An entry almost twice as heavy pushes out the two least recent.
+    expect(Store.entryBytes(2, 128)).toBeLessThanOrEqual(2 * entry);
+    s.set('k6', Buffer.alloc(128)); // least recent first: k3, k0, k4, k5
+    expect([...s.keys()].sort()).toEqual(['k4', 'k5', 'k6']);
+    expect(s.stats().evictions).toBe(4);
+    expect(s.bytes).toBeLessThanOrEqual(entry * 4);
+  });
+});
+
+describe('TTL', () => {
+  it('never returns an expired entry, and reports the remaining time', () => {
+    let now = 1_000_000;
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru', now: () => now });
+    s.set('t', Buffer.from('x'), { ttlMs: 100 });
+    expect(s.get('t')!.expiresAt).toBe(1_000_100);
+    now += 99;
+    expect(s.has('t')).toBe(true);
+    now += 1;
+    expect(s.has('t')).toBe(false);
+    expect(s.get('t')).toBeUndefined();
+    expect(s.peek('t')).toBeUndefined();
+    expect([...s.keys()]).toEqual([]);
+  });
+
+  it('overwriting without a TTL clears the old expiry', () => {
+    let now = 0;
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru', now: () => now });
+    s.set('t', Buffer.from('x'), { ttlMs: 10 });
+    s.set('t', Buffer.from('y'));
+    now = 1000;
+    expect(s.expire()).toBe(0);
+    expect(text(s.get('t')?.value)).toBe('y');
+  });
+
+  it('active expiry does work in proportion to what expires, not to the number of keys', () => {
+    let now = 0;
+    const s = new Store({ maxMemory: 1 << 26, policy: 'lru', now: () => now });
+    for (let i = 0; i < 20_000; i++) s.set(`long${i}`, Buffer.from('v'), { ttlMs: 1_000_000 });
+    for (let i = 0; i < 100; i++) s.set(`short${i}`, Buffer.from('v'), { ttlMs: 10 + i });
+    for (let i = 0; i < 20_000; i++) s.set(`forever${i}`, Buffer.from('v'));
+    now = 500;
+    const before = s.expiryWork;
+    expect(s.expire()).toBe(100);
+    expect(s.expiryWork - before).toBeLessThanOrEqual(101);
+    expect(s.stats()).toMatchObject({ expirations: 100, keys: 40_000 });
+    expect(s.has('short5')).toBe(false);
+    expect(s.has('long5')).toBe(true);
+  });
+
+  it('delete of an expired entry counts an expiration and reports absent', () => {
+    let now = 0;
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru', now: () => now });
+    s.set('t', Buffer.from('x'), { ttlMs: 5 });
+    now = 5;
+    expect(s.delete('t')).toBe(false);
+    expect(s.stats()).toMatchObject({ expirations: 1, keys: 0, bytes: 0 });
+  });
+});
+
+describe('HybridLogicalClock', () => {
+  it('increases strictly when the wall clock stalls or steps back', () => {
+    let wall = 1000;
+    const hlc = new HybridLogicalClock(() => wall);
+    const a = hlc.now();
+    const b = hlc.now();
+    wall = 900;
+    const c = hlc.now();
+    expect(b).toBeGreaterThan(a);
+    expect(c).toBeGreaterThan(b);
+    wall = 2000;
+    expect(hlc.now()).toBe(2000 * 1024);
+  });
+
+  it('orders after an observed remote version', () => {
+    const hlc = new HybridLogicalClock(() => 1000);
+    hlc.observe(5000 * 1024 + 7);
+    expect(hlc.now()).toBe(5000 * 1024 + 8);
+  });
+});
