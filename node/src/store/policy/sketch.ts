@@ -1,0 +1,89 @@
+/**
+ * A count-min sketch of 4-bit counters with periodic halving: TinyLFU's frequency estimate.
+ *
+ * Four rows of `width` counters packed eight to a Uint32; a key's estimate is the minimum of
+ * its four counters. After `sampleSize` increments (10x the entries it is sized for) every
+ * counter is halved, so old popularity fades and the estimate follows the recent workload.
+ */
+const DEPTH = 4;
+const MAX_COUNT = 15;
+/** Row seeds: odd constants that spread one 32-bit hash into four independent-looking indices. */
+const SEEDS = [0x97cb3127, 0xb4b82e39, 0x9e3779b9, 0x85ebca6b];
+
+export class FrequencySketch {
+  private table: Uint32Array;
+  private mask = 0;
+  private sampleSize = 0;
+  private additions = 0;
+  /** Entries the sketch is sized for. */
+  capacity = 0;
+
+  constructor(expectedEntries: number) {
+    this.table = new Uint32Array(0);
+    this.ensureCapacity(expectedEntries);
+  }
+
+  /** Grows the sketch (forgetting its counts) when the cache holds more entries than it was sized for. */
+  ensureCapacity(entries: number): void {
+    const wanted = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(1, entries))));
+    if (wanted <= this.capacity) return;
+    this.capacity = wanted;
+    this.mask = wanted - 1;
+    this.table = new Uint32Array((wanted * DEPTH) / 8);
+    this.sampleSize = 10 * wanted;
+    this.additions = 0;
+  }
+
+  /** The estimated recent frequency of `hash`, 0..15. */
+  frequency(hash: number): number {
+    const h = spread(hash);
+    let min = MAX_COUNT;
+    for (let row = 0; row < DEPTH; row++) {
+      const index = this.indexOf(h, row);
+      const count = (this.table[index >>> 3] >>> ((index & 7) << 2)) & 0xf;
+      if (count < min) min = count;
+    }
+    return min;
+  }
+
+  increment(hash: number): void {
+    const h = spread(hash);
+    let added = false;
+    for (let row = 0; row < DEPTH; row++) {
+      const index = this.indexOf(h, row);
+      const word = index >>> 3;
+      const shift = (index & 7) << 2;
+      if (((this.table[word] >>> shift) & 0xf) < MAX_COUNT) {
+        this.table[word] += 1 << shift;
+        added = true;
+      }
+    }
+    if (added && ++this.additions >= this.sampleSize) this.halve();
+  }
+
+  /** Halves every counter: the "reset" that ages the sketch. */
+  halve(): void {
+    const t = this.table;
+    for (let i = 0; i < t.length; i++) t[i] = (t[i] >>> 1) & 0x77777777;
+    this.additions = this.additions >>> 1;
+  }
+
+  clear(): void {
+    this.table.fill(0);
+    this.additions = 0;
+  }
+
+  private indexOf(h: number, row: number): number {
+    const x = Math.imul(h ^ (h >>> 15), SEEDS[row]);
+    // Row r uses its own quarter of the table so the rows stay independent.
+    return (((x ^ (x >>> 13)) >>> 0) & this.mask) + row * (this.mask + 1);
+  }
+}
+
+/** A finalizer (murmur3 fmix32) so weak key hashes still spread over the table. */
+export function spread(hash: number): number {
+  let h = hash | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}

@@ -1,0 +1,184 @@
+/**
+ * Sizes W-TinyLFU's window by miniature simulation (Waldspurger et al., USENIX ATC'17).
+ *
+ * Beside the real cache run a few small shadow W-TinyLFU caches, one per candidate window
+ * share (1% … 100%, where 100% is plain LRU). They see a spatially sampled slice of the same
+ * requests (keys whose hash falls under `rate`) and are `rate` times the real capacity, so
+ * each behaves like the real cache would with that share. Their hits are counted with
+ * exponential decay; every period the real window moves to the share hitting best. Unlike a
+ * hill climber, which compares this period against the last one (different traffic), every
+ * share is scored on the same requests at the same time, so one period decides, and a share
+ * far from the current one is reached in one step.
+ *
+ * Cost: per request, a hash test; per sampled request, one lookup in each shadow. The rate
+ * keeps each shadow near TARGET_SHADOW_ENTRIES entries, so for large caches the work and
+ * memory are a small fraction of the real cache's; small caches are simulated in full.
+ */
+import type { EvictionPolicy, EvictionSink } from './policy.js';
+
+export const WINDOW_SHARES = [0.01, 0.04, 0.1, 0.25, 0.5, 0.75, 1] as const;
+export const TARGET_SHADOW_ENTRIES = 2048;
+/** Reads between decisions, in multiples of a shadow's entries (at least MIN_PERIOD). */
+const PERIOD_PER_ENTRY = 2;
+const MIN_PERIOD = 512;
+/** A share must beat the current one by this fraction of the period's reads to replace it. */
+const SWITCH_MARGIN = 0.002;
+
+export type ShadowFactory = (
+  capacity: number,
+  onEvict: EvictionSink,
+  windowShare: number,
+  expectedEntries: number,
+) => EvictionPolicy;
+
+export interface WindowTunerOptions {
+  capacity: number;
+  random: () => number;
+  onChoice: (share: number) => void;
+  makeShadow: ShadowFactory;
+}
+
+export class WindowTuner {
+  private rate = 1;
+  private threshold = 2 ** 32;
+  private shadows: ShadowCache[] = [];
+  private readonly scores = new Float64Array(WINDOW_SHARES.length);
+  private current = 0;
+  private reads = 0;
+  private period = MIN_PERIOD;
+  private residentEntries = 0;
+
+  constructor(private readonly options: WindowTunerOptions) {
+    this.rebuild();
+  }
+
+  /** The sampling rate now in use (1 = every key). */
+  get samplingRate(): number {
+    return this.rate;
+  }
+
+  /** The share the real cache was last told to use. */
+  get chosenShare(): number {
+    return WINDOW_SHARES[this.current];
+  }
+
+  recordMiss(hash: number): void {
+    if (this.sampled(hash)) this.read(hash, 0);
+  }
+
+  recordHit(hash: number, weight = 1): void {
+    if (this.sampled(hash)) this.read(hash, weight);
+  }
+
+  /** The real cache stored a new entry (after a miss, or a blind write). */
+  recordInsert(hash: number, weight: number, residentEntries: number): void {
+    this.residentEntries = residentEntries;
+    if (residentEntries * this.rate > 2 * TARGET_SHADOW_ENTRIES) this.lowerRate();
+    if (!this.sampled(hash)) return;
+    for (const shadow of this.shadows) shadow.store(hash, weight);
+  }
+
+  recordUpdate(hash: number, weight: number): void {
+    if (!this.sampled(hash)) return;
+    for (const shadow of this.shadows) shadow.store(hash, weight);
+  }
+
+  recordRemove(hash: number): void {
+    if (!this.sampled(hash)) return;
+    for (const shadow of this.shadows) shadow.remove(hash);
+  }
+
+  private sampled(hash: number): boolean {
+    if (this.rate === 1) return true;
+    const h = Math.imul(hash ^ (hash >>> 16), 0x7feb352d);
+    return (h ^ (h >>> 15)) >>> 0 < this.threshold;
+  }
+
+  /** A sampled read: each shadow scores a hit or fills on a miss (weight 0: filled by the insert). */
+  private read(hash: number, weight: number): void {
+    const shadows = this.shadows;
+    for (let i = 0; i < shadows.length; i++) {
+      if (shadows[i].access(hash, weight)) this.scores[i]++;
+    }
+    if (++this.reads >= this.period) this.decide();
+  }
+
+  private decide(): void {
+    let best = this.current;
+    for (let i = 0; i < this.scores.length; i++) if (this.scores[i] > this.scores[best]) best = i;
+    if (best !== this.current && this.scores[best] - this.scores[this.current] > SWITCH_MARGIN * this.reads) {
+      this.current = best;
+      this.options.onChoice(WINDOW_SHARES[best]);
+    }
+    // Exponential decay: the last period weighs as much as everything before it.
+    for (let i = 0; i < this.scores.length; i++) this.scores[i] /= 2;
+    this.reads = 0;
+  }
+
+  private lowerRate(): void {
+    while (this.residentEntries * this.rate > TARGET_SHADOW_ENTRIES) this.rate /= 2;
+    this.threshold = Math.floor(this.rate * 2 ** 32);
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    const capacity = Math.max(1, Math.floor(this.options.capacity * this.rate));
+    const entries = Math.max(16, Math.ceil(Math.max(this.residentEntries, 1) * this.rate));
+    this.shadows = WINDOW_SHARES.map(
+      (share) => new ShadowCache(capacity, share, entries, this.options.makeShadow),
+    );
+    this.scores.fill(0);
+    this.reads = 0;
+    this.period = Math.max(MIN_PERIOD, PERIOD_PER_ENTRY * Math.min(entries, TARGET_SHADOW_ENTRIES * 2));
+  }
+}
+
+/** A keyless miniature cache: slots by key hash around a real policy instance. */
+class ShadowCache {
+  private readonly slotOf = new Map<number, number>();
+  private hashOfSlot: number[] = [];
+  private readonly free: number[] = [];
+  private readonly policy: EvictionPolicy;
+
+  constructor(capacity: number, share: number, entries: number, make: ShadowFactory) {
+    this.policy = make(capacity, (slot) => this.evicted(slot), share, entries);
+  }
+
+  /** A read; true on a hit. A miss with a known weight fills at once. */
+  access(hash: number, weight: number): boolean {
+    const slot = this.slotOf.get(hash);
+    if (slot !== undefined) {
+      this.policy.recordHit(slot, hash);
+      return true;
+    }
+    this.policy.recordMiss(hash);
+    if (weight > 0) this.insert(hash, weight);
+    return false;
+  }
+
+  store(hash: number, weight: number): void {
+    const slot = this.slotOf.get(hash);
+    if (slot === undefined) this.insert(hash, weight);
+    else this.policy.update(slot, hash, Math.min(weight, this.policy.capacity));
+  }
+
+  remove(hash: number): void {
+    const slot = this.slotOf.get(hash);
+    if (slot === undefined) return;
+    this.policy.remove(slot);
+    this.slotOf.delete(hash);
+    this.free.push(slot);
+  }
+
+  private insert(hash: number, weight: number): void {
+    const slot = this.free.length > 0 ? (this.free.pop() as number) : this.hashOfSlot.length;
+    this.hashOfSlot[slot] = hash;
+    this.slotOf.set(hash, slot);
+    this.policy.add(slot, hash, Math.min(weight, this.policy.capacity));
+  }
+
+  private evicted(slot: number): void {
+    this.slotOf.delete(this.hashOfSlot[slot]);
+    this.free.push(slot);
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * W-TinyLFU (Einziger, Friedman & Manes), weighted, as Caffeine builds it:
+ *
+ *   new entries -> [ window LRU ] -> candidates -> admission (TinyLFU) -> [ probation | protected ]
+ *
+ * A small window LRU absorbs bursts of new keys. An entry pushed out of the window becomes a
+ * candidate for the main region (a segmented LRU: probation, and protected at 80% of main); it
+ * gets in only if the frequency sketch says it is more popular than the probation victim it
+ * would replace (with a 1/128 chance of admission for candidates of frequency >= 6, so an
+ * attacker cannot pin a victim by flooding collisions). Every region is sized in weight units.
+ *
+ * The window's share is not fixed: a WindowTuner (window-tuner.ts) runs sampled miniature
+ * caches with other shares beside this one and moves the window to the share that is hitting
+ * best, so the policy follows workloads that shift between recency and frequency.
+ */
+import type { EvictionPolicy, EvictionSink, PolicyOptions } from './policy.js';
+import { FrequencySketch } from './sketch.js';
+import { SlotLists } from './slot-list.js';
+import { WindowTuner } from './window-tuner.js';
+
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+const NONE = -1;
+
+export const PROTECTED_SHARE = 0.8;
+export const INITIAL_WINDOW_SHARE = 0.01;
+/** A candidate at least this frequent may be admitted at random (hash-flooding defence). */
+export const RANDOM_ADMISSION_THRESHOLD = 6;
+export const RANDOM_ADMISSION_CHANCE = 1 / 128;
+
+export interface WTinyLfuOptions extends PolicyOptions {
+  /** Starting share of capacity for the window, 0..1. Default 1%. */
+  windowShare?: number;
+  /** Adapt the window with miniature simulations. Default true. */
+  adaptive?: boolean;
+}
+
+export class WTinyLfuPolicy implements EvictionPolicy {
+  readonly name = 'wtinylfu' as const;
+  readonly capacity: number;
+  readonly sketch: FrequencySketch;
+  private readonly lists: SlotLists;
+  private weights: Float64Array;
+  private hashes: Int32Array;
+  private readonly onEvict: EvictionSink;
+  private readonly random: () => number;
+  private readonly tuner: WindowTuner | undefined;
+  private windowWeight = 0;
+  private protectedWeight = 0;
+  private total = 0;
+  private maxWindow = 0;
+  private maxProtected = 0;
+  private share = 0;
+
+  constructor(options: WTinyLfuOptions) {
+    this.capacity = options.capacity;
+    this.onEvict = options.onEvict;
+    this.random = options.random ?? Math.random;
+    const expected = Math.max(16, Math.min(options.expectedEntries ?? options.capacity, 1 << 20));
+    this.sketch = new FrequencySketch(expected);
+    this.lists = new SlotLists(3, Math.min(expected, 1 << 16));
+    this.weights = new Float64Array(this.lists.prev.length);
+    this.hashes = new Int32Array(this.lists.prev.length);
+    this.setWindowShare(options.windowShare ?? INITIAL_WINDOW_SHARE);
+    this.tuner =
+      options.adaptive === false
+        ? undefined
+        : new WindowTuner({
+            capacity: this.capacity,
+            random: this.random,
+            onChoice: (share) => this.setWindowShare(share),
+            makeShadow: (capacity, onEvict, windowShare, expectedEntries) =>
+              new WTinyLfuPolicy({
+                capacity,
+                onEvict,
+                windowShare,
+                expectedEntries,
+                adaptive: false,
+                random: this.random,
+              }),
+          });
+  }
+
+  get weight(): number {
+    return this.total;
+  }
+
+  get size(): number {
+    const l = this.lists.lengths;
+    return l[WINDOW] + l[PROBATION] + l[PROTECTED];
+  }
+
+  /** The window's current share of capacity. */
+  get windowShare(): number {
+    return this.share;
+  }
+
+  /** Resizes the window; the regions settle on the next insert. */
+  setWindowShare(share: number): void {
+    this.share = Math.min(1, Math.max(0, share));
+    this.maxWindow = Math.floor(this.capacity * this.share);
+    this.maxProtected = Math.floor((this.capacity - this.maxWindow) * PROTECTED_SHARE);
+  }
+
+  recordMiss(hash: number): void {
+    this.sketch.increment(hash);
+    this.tuner?.recordMiss(hash);
+  }
+
+  recordHit(slot: number, hash: number): void {
+    this.sketch.increment(hash);
+    this.tuner?.recordHit(hash, this.weights[slot]);
+    this.touch(slot);
+  }
+
+  add(slot: number, hash: number, weight: number): void {
+    this.ensure(slot);
+    this.weights[slot] = weight;
+    this.hashes[slot] = hash;
+    this.lists.pushTail(WINDOW, slot);
+    this.windowWeight += weight;
+    this.total += weight;
+    if (this.size > this.sketch.capacity) this.sketch.ensureCapacity(this.size);
+    this.tuner?.recordInsert(hash, weight, this.size);
+    this.evict();
+  }
+
+  update(slot: number, hash: number, weight: number): void {
+    this.sketch.increment(hash);
+    this.tuner?.recordUpdate(hash, weight);
+    const delta = weight - this.weights[slot];
+    this.weights[slot] = weight;
+    this.total += delta;
+    const region = this.lists.owner[slot];
+    if (region === WINDOW) this.windowWeight += delta;
+    else if (region === PROTECTED) this.protectedWeight += delta;
+    this.touch(slot);
+    this.evict();
+  }
+
+  remove(slot: number): void {
+    const region = this.lists.owner[slot];
+    if (region === NONE) return;
+    this.tuner?.recordRemove(this.hashes[slot]);
+    this.unlink(slot, region);
+  }
+
+  clear(): void {
+    this.lists.clear();
+    this.sketch.clear();
+    this.windowWeight = this.protectedWeight = this.total = 0;
+  }
+
+  /** A hit: refresh recency; a probation hit is promoted to protected. */
+  private touch(slot: number): void {
+    const region = this.lists.owner[slot];
+    if (region === WINDOW || region === PROTECTED) {
+      this.lists.moveToTail(region, slot);
+      return;
+    }
+    if (region !== PROBATION) return;
+    this.lists.moveToTail(PROTECTED, slot);
+    this.protectedWeight += this.weights[slot];
+    // Demote the least recent protected entries back to probation when protected overflows.
+    while (this.protectedWeight > this.maxProtected && this.lists.lengths[PROTECTED] > 1) {
+      const demoted = this.lists.head(PROTECTED);
+      this.lists.moveToTail(PROBATION, demoted);
+      this.protectedWeight -= this.weights[demoted];
+    }
+  }
+
+  private evict(): void {
+    const candidate = this.evictFromWindow();
+    this.evictFromMain(candidate);
+  }
+
+  /** Moves window overflow to the probation tail; returns the first moved slot (the oldest candidate). */
+  private evictFromWindow(): number {
+    let first = NONE;
+    while (this.windowWeight > this.maxWindow && this.lists.lengths[WINDOW] > 0) {
+      const slot = this.lists.head(WINDOW);
+      this.lists.moveToTail(PROBATION, slot);
+      this.windowWeight -= this.weights[slot];
+      if (first === NONE) first = slot;
+    }
+    return first;
+  }
+
+  /**
+   * Evicts until the total fits: each round pits the oldest candidate (moved in from the
+   * window) against the probation victim at the head, and the less frequent one leaves.
+   */
+  private evictFromMain(firstCandidate: number): void {
+    let candidate = firstCandidate;
+    const next = this.lists.next;
+    while (this.total > this.capacity) {
+      let victim = this.lists.head(PROBATION);
+      if (victim === candidate) victim = NONE; // only candidates are left in probation
+      if (victim === NONE && candidate === NONE) {
+        // Probation is empty: take from protected, then from the window.
+        const fallback =
+          this.lists.lengths[PROTECTED] > 0 ? this.lists.head(PROTECTED) : this.lists.head(WINDOW);
+        this.evictSlot(fallback);
+        continue;
+      }
+      if (victim === NONE) {
+        const loser = candidate;
+        candidate = next[candidate];
+        this.evictSlot(loser);
+        continue;
+      }
+      if (candidate === NONE) {
+        this.evictSlot(victim);
+        continue;
+      }
+      if (this.admit(this.hashes[candidate], this.hashes[victim])) {
+        this.evictSlot(victim);
+      } else {
+        const loser = candidate;
+        candidate = next[candidate];
+        this.evictSlot(loser);
+      }
+    }
+  }
+
+  private admit(candidateHash: number, victimHash: number): boolean {
+    const candidateFrequency = this.sketch.frequency(candidateHash);
+    const victimFrequency = this.sketch.frequency(victimHash);
+    if (candidateFrequency > victimFrequency) return true;
+    if (candidateFrequency >= RANDOM_ADMISSION_THRESHOLD) return this.random() < RANDOM_ADMISSION_CHANCE;
+    return false;
+  }
+
+  private evictSlot(slot: number): void {
+    this.unlink(slot, this.lists.owner[slot]);
+    this.onEvict(slot);
+  }
+
+  private unlink(slot: number, region: number): void {
+    this.lists.unlink(slot);
+    const w = this.weights[slot];
+    this.total -= w;
+    if (region === WINDOW) this.windowWeight -= w;
+    else if (region === PROTECTED) this.protectedWeight -= w;
+  }
+
+  private ensure(slot: number): void {
+    this.lists.ensure(slot);
+    if (slot < this.weights.length) return;
+    const n = this.lists.prev.length;
+    const w = new Float64Array(n);
+    w.set(this.weights);
+    this.weights = w;
+    const h = new Int32Array(n);
+    h.set(this.hashes);
+    this.hashes = h;
+  }
+}
