@@ -7,6 +7,7 @@
  */
 const DEPTH = 4;
 const MAX_COUNT = 15;
+const COUNTERS_PER_ENTRY = 4;
 /** Row seeds: odd constants that spread one 32-bit hash into four independent-looking indices. */
 const SEEDS = [0x97cb3127, 0xb4b82e39, 0x9e3779b9, 0x85ebca6b];
 
@@ -28,8 +29,10 @@ export class FrequencySketch {
     const wanted = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(1, entries))));
     if (wanted <= this.capacity) return;
     this.capacity = wanted;
-    this.mask = wanted - 1;
-    this.table = new Uint32Array((wanted * DEPTH) / 8);
+    // Four counters per entry in each row (8 bytes an entry in all), as Caffeine sizes it.
+    const width = wanted * COUNTERS_PER_ENTRY;
+    this.mask = width - 1;
+    this.table = new Uint32Array((width * DEPTH) / 8);
     this.sampleSize = 10 * wanted;
     this.additions = 0;
   }

@@ -5,10 +5,10 @@
  * share (1% … 100%, where 100% is plain LRU). They see a spatially sampled slice of the same
  * requests (keys whose hash falls under `rate`) and are `rate` times the real capacity, so
  * each behaves like the real cache would with that share. Their hits are counted with
- * exponential decay; every period the real window moves to the share hitting best. Unlike a
- * hill climber, which compares this period against the last one (different traffic), every
- * share is scored on the same requests at the same time, so one period decides, and a share
- * far from the current one is reached in one step.
+ * exponential decay; every period the real window steps towards the share hitting best.
+ * Unlike a hill climber, which compares this period against the last one (different traffic),
+ * every share is scored on the same requests at the same time, so the direction is known at
+ * once and noise does not send the window the wrong way.
  *
  * Cost: per request, a hash test; per sampled request, one lookup in each shadow. The rate
  * keeps each shadow near TARGET_SHADOW_ENTRIES entries, so for large caches the work and
@@ -21,8 +21,14 @@ export const TARGET_SHADOW_ENTRIES = 2048;
 /** Reads between decisions, in multiples of a shadow's entries (at least MIN_PERIOD). */
 const PERIOD_PER_ENTRY = 2;
 const MIN_PERIOD = 512;
-/** A share must beat the current one by this fraction of the period's reads to replace it. */
-const SWITCH_MARGIN = 0.002;
+/**
+ * Scores decay by this factor each period: a memory of about ten periods, long enough that
+ * shares whose hit ratios differ by half a percent are told apart, short enough to follow a
+ * change of workload within a few cache-fulls of requests.
+ */
+const DECAY = 0.9;
+/** The best share must lead the current one by this fraction of the scored reads to move it. */
+const SWITCH_MARGIN = 0.005;
 
 export type ShadowFactory = (
   capacity: number,
@@ -45,6 +51,8 @@ export class WindowTuner {
   private readonly scores = new Float64Array(WINDOW_SHARES.length);
   private current = 0;
   private reads = 0;
+  /** Reads behind the scores, decayed like them. */
+  private scoredReads = 0;
   private period = MIN_PERIOD;
   private residentEntries = 0;
 
@@ -104,15 +112,19 @@ export class WindowTuner {
   }
 
   private decide(): void {
+    this.scoredReads += this.reads;
+    this.reads = 0;
+    // While the shadows fill up they all hold the same keys: their scores say nothing yet.
+    if (!this.shadows[0].isFull()) return;
     let best = this.current;
     for (let i = 0; i < this.scores.length; i++) if (this.scores[i] > this.scores[best]) best = i;
-    if (best !== this.current && this.scores[best] - this.scores[this.current] > SWITCH_MARGIN * this.reads) {
-      this.current = best;
-      this.options.onChoice(WINDOW_SHARES[best]);
+    if (best !== this.current && this.scores[best] - this.scores[this.current] > SWITCH_MARGIN * this.scoredReads) {
+      // One step at a time: a big jump would reshuffle the real cache's regions at once.
+      this.current += Math.sign(best - this.current);
+      this.options.onChoice(WINDOW_SHARES[this.current]);
     }
-    // Exponential decay: the last period weighs as much as everything before it.
-    for (let i = 0; i < this.scores.length; i++) this.scores[i] /= 2;
-    this.reads = 0;
+    for (let i = 0; i < this.scores.length; i++) this.scores[i] *= DECAY;
+    this.scoredReads *= DECAY;
   }
 
   private lowerRate(): void {
@@ -129,6 +141,7 @@ export class WindowTuner {
     );
     this.scores.fill(0);
     this.reads = 0;
+    this.scoredReads = 0;
     this.period = Math.max(MIN_PERIOD, PERIOD_PER_ENTRY * Math.min(entries, TARGET_SHADOW_ENTRIES * 2));
   }
 }
@@ -142,6 +155,10 @@ class ShadowCache {
 
   constructor(capacity: number, share: number, entries: number, make: ShadowFactory) {
     this.policy = make(capacity, (slot) => this.evicted(slot), share, entries);
+  }
+
+  isFull(): boolean {
+    return this.policy.weight >= this.policy.capacity * 0.95;
   }
 
   /** A read; true on a hit. A miss with a known weight fills at once. */
