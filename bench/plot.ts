@@ -35,9 +35,19 @@ export async function renderHitRatioPng(rows: PlotRow[]): Promise<Buffer> {
           transform: [{ filter: "datum.series !== 'best published'" }],
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'size', type: 'quantitative', scale: { type: 'log' }, title: 'cache size (entries; MiB)' },
+            x: {
+              field: 'size',
+              type: 'quantitative',
+              scale: { type: 'log' },
+              title: 'cache size (entries; MiB)',
+            },
             y: { field: 'hit', type: 'quantitative', title: 'hit ratio %' },
-            color: { field: 'series', type: 'nominal', title: null },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              title: null,
+              legend: { orient: 'top', labelFontSize: 13 },
+            },
           },
         },
         {
@@ -46,7 +56,12 @@ export async function renderHitRatioPng(rows: PlotRow[]): Promise<Buffer> {
           encoding: {
             x: { field: 'size', type: 'quantitative' },
             y: { field: 'hit', type: 'quantitative' },
-            shape: { field: 'series', type: 'nominal', title: null },
+            shape: {
+              field: 'series',
+              type: 'nominal',
+              title: null,
+              legend: { orient: 'top', labelFontSize: 13 },
+            },
           },
         },
       ],
@@ -55,6 +70,9 @@ export async function renderHitRatioPng(rows: PlotRow[]): Promise<Buffer> {
   };
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 1.5 }, font: { loadSystemFonts: true } }).render();
+  const png = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 1.5 },
+    font: { loadSystemFonts: true },
+  }).render();
   return png.asPng();
 }

@@ -12,7 +12,13 @@ export interface PublishedRow {
   bestPolicy: string;
 }
 
-const row = (file: string, size: number, lru: number | null, best: number, bestPolicy: string): PublishedRow => ({
+const row = (
+  file: string,
+  size: number,
+  lru: number | null,
+  best: number,
+  bestPolicy: string,
+): PublishedRow => ({
   file,
   size,
   lru,

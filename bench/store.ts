@@ -47,7 +47,9 @@ async function main(): Promise<void> {
       results.set(`${job.row.file}|${job.row.size}|${job.policy}`, await measure(job.row, job.policy));
       done++;
       const secs = ((Date.now() - started) / 1000).toFixed(0);
-      process.stderr.write(`[${done}/${jobs.length}, ${secs}s] ${job.row.file} ${job.row.size} ${job.policy}\n`);
+      process.stderr.write(
+        `[${done}/${jobs.length}, ${secs}s] ${job.row.file} ${job.row.size} ${job.policy}\n`,
+      );
     }
   }
   await Promise.all(Array.from({ length: WORKERS }, worker));
@@ -90,7 +92,9 @@ function renderTable(rows: Measured[]): string {
     );
   }
   lines.push('');
-  lines.push(`wtinylfu within 1 pp of the best published policy (or above it): ${within} of ${rows.length} rows`);
+  lines.push(
+    `wtinylfu within 1 pp of the best published policy (or above it): ${within} of ${rows.length} rows`,
+  );
   lines.push(`lru equal to the published LRU (within its rounding, ±0.03): ${lruExact} of ${lruRows} rows`);
   return lines.join('\n');
 }

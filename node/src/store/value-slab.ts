@@ -58,11 +58,14 @@ export class ValueSlab {
     return page * PAGE_BYTES + offset;
   }
 
-  /** A view of `length` bytes at `location`; valid until that chunk is freed. */
-  view(location: number, length: number): Buffer {
+  /**
+   * A view of `length` bytes at `location`; valid until that chunk is freed. A plain
+   * Uint8Array: constructing one costs a fraction of Buffer#subarray on the read hot path.
+   */
+  view(location: number, length: number): Uint8Array {
     const page = Math.floor(location / PAGE_BYTES);
-    const offset = location - page * PAGE_BYTES;
-    return (this.pages[page] as Buffer).subarray(offset, offset + length);
+    const buf = this.pages[page] as Buffer;
+    return new Uint8Array(buf.buffer, buf.byteOffset + location - page * PAGE_BYTES, length);
   }
 
   free(location: number): void {

@@ -118,7 +118,10 @@ export class WindowTuner {
     if (!this.shadows[0].isFull()) return;
     let best = this.current;
     for (let i = 0; i < this.scores.length; i++) if (this.scores[i] > this.scores[best]) best = i;
-    if (best !== this.current && this.scores[best] - this.scores[this.current] > SWITCH_MARGIN * this.scoredReads) {
+    if (
+      best !== this.current &&
+      this.scores[best] - this.scores[this.current] > SWITCH_MARGIN * this.scoredReads
+    ) {
       // One step at a time: a big jump would reshuffle the real cache's regions at once.
       this.current += Math.sign(best - this.current);
       this.options.onChoice(WINDOW_SHARES[this.current]);
