@@ -1,0 +1,32 @@
+import { FrequencySketch } from '../../src/store/policy/sketch.js';
+
+describe('FrequencySketch', () => {
+  it('counts up to 15 and saturates', () => {
+    const sketch = new FrequencySketch(1024);
+    for (let i = 0; i < 10; i++) sketch.increment(42);
+    expect(sketch.frequency(42)).toBe(10);
+    for (let i = 0; i < 100; i++) sketch.increment(42);
+    expect(sketch.frequency(42)).toBe(15);
+    expect(sketch.frequency(43)).toBe(0);
+  });
+
+  it('halves every counter after 10x its capacity in additions', () => {
+    const sketch = new FrequencySketch(16); // sample size 160
+    for (let i = 0; i < 12; i++) sketch.increment(7);
+    expect(sketch.frequency(7)).toBe(12);
+    // 148 more additions of distinct keys reach the sample size; the last one halves.
+    for (let i = 0; i < 147; i++) sketch.increment(1000 + i);
+    const before = sketch.frequency(7);
+    expect(before).toBeGreaterThanOrEqual(12);
+    sketch.increment(5000);
+    expect(sketch.frequency(7)).toBe(before >> 1);
+  });
+
+  it('keeps estimates of distinct keys apart at its sized capacity (few collisions)', () => {
+    const sketch = new FrequencySketch(4096);
+    for (let k = 0; k < 4096; k++) sketch.increment(k * 2654435761);
+    let overestimated = 0;
+    for (let k = 0; k < 4096; k++) if (sketch.frequency(k * 2654435761) > 1) overestimated++;
+    expect(overestimated).toBeLessThan(41); // under 1%
+  });
+});

@@ -1,0 +1,134 @@
+import { seededRandom } from '../../../bench/simulate.js';
+import { WTinyLfuPolicy, type WTinyLfuOptions } from '../../src/store/policy/wtinylfu.js';
+
+/** A demand-filled cache of numeric keys around the policy, as the simulator runs it. */
+function harness(options: Partial<WTinyLfuOptions> & { capacity: number }) {
+  const slotOf = new Map<number, number>();
+  const keyOf: number[] = [];
+  const free: number[] = [];
+  const evicted: number[] = [];
+  const policy = new WTinyLfuPolicy({
+    random: seededRandom(1),
+    ...options,
+    onEvict: (slot) => {
+      evicted.push(keyOf[slot]);
+      slotOf.delete(keyOf[slot]);
+      free.push(slot);
+    },
+  });
+  const access = (key: number, weight = 1): boolean => {
+    const slot = slotOf.get(key);
+    if (slot !== undefined) {
+      policy.recordHit(slot, key);
+      return true;
+    }
+    policy.recordMiss(key);
+    const fresh = free.length > 0 ? (free.pop() as number) : keyOf.length;
+    keyOf[fresh] = key;
+    slotOf.set(key, fresh);
+    policy.add(fresh, key, weight);
+    return false;
+  };
+  return { policy, access, evicted, has: (key: number) => slotOf.has(key) };
+}
+
+describe('W-TinyLFU admission', () => {
+  it('admits a candidate more frequent than the probation victim', () => {
+    const { access, has } = harness({ capacity: 100, adaptive: false, windowShare: 0.01 });
+    for (let k = 1; k <= 100; k++) access(k); // window holds 1, main 99
+    for (let i = 0; i < 5; i++) access(5000); // popular newcomer
+    access(5001); // pushes 5000 out of the window: it must beat a once-seen victim
+    expect(has(5000)).toBe(true);
+  });
+
+  it('rejects a candidate rarer than the victim, keeping the frequent entries', () => {
+    const { access, has } = harness({ capacity: 100, adaptive: false, windowShare: 0.01 });
+    for (let round = 0; round < 3; round++) for (let k = 1; k <= 99; k++) access(k);
+    for (let k = 1000; k < 1200; k++) access(k); // a scan of one-hit wonders
+    let kept = 0;
+    for (let k = 1; k <= 99; k++) if (has(k)) kept++;
+    expect(kept).toBeGreaterThanOrEqual(98);
+  });
+
+  it('admits an equally rare candidate only by the random draw, and only at frequency >= 6', () => {
+    const draws: number[] = [];
+    const run = (candidateHits: number, random: number) => {
+      const { access, has } = harness({
+        capacity: 3,
+        adaptive: false,
+        windowShare: 0.34, // window 1, main 2
+        random: () => (draws.push(random), random),
+      });
+      for (const k of [1, 2]) for (let i = 0; i < candidateHits; i++) access(k); // main: 1, 2
+      access(3);
+      for (let i = 1; i < candidateHits; i++) access(3); // 3 as frequent as the victims
+      access(4); // pushes 3 out of the window
+      return has(3);
+    };
+    expect(run(6, 0.001)).toBe(true); // hot enough, and the 1/128 draw came up
+    expect(run(6, 0.5)).toBe(false);
+    draws.length = 0;
+    expect(run(3, 0.001)).toBe(false); // below the threshold: never random
+    expect(draws).toEqual([]);
+  });
+});
+
+describe('adaptive window', () => {
+  const CAPACITY = 500;
+  /** Frequency-heavy: a hot set that fits, polluted by a stream of one-hit wonders. */
+  function* frequencyHeavy(n: number, start: number) {
+    const random = seededRandom(3);
+    for (let i = 0; i < n; i++) yield random() < 0.7 ? 1 + Math.floor(random() * 400) : start + i;
+  }
+  /** Recency-heavy: a working set that slides forward, so yesterday's popular keys never return. */
+  function* recencyHeavy(n: number, start: number) {
+    const random = seededRandom(4);
+    for (let i = 0; i < n; i++) yield start + Math.floor(i / 10) + Math.floor(random() * 400);
+  }
+
+  it('grows the window when the workload turns to recency, and shrinks it when it turns back', () => {
+    const { policy, access } = harness({ capacity: CAPACITY });
+    for (const key of frequencyHeavy(100_000, 10_000_000)) access(key);
+    const afterFrequency = policy.windowShare;
+    for (const key of recencyHeavy(150_000, 20_000_000)) access(key);
+    const afterRecency = policy.windowShare;
+    for (const key of frequencyHeavy(150_000, 30_000_000)) access(key);
+    const afterReturn = policy.windowShare;
+    expect(afterFrequency).toBeLessThanOrEqual(0.1);
+    expect(afterRecency).toBeGreaterThanOrEqual(0.5);
+    expect(afterReturn).toBeLessThanOrEqual(0.1);
+  });
+
+  it('beats a static 1% window on the recency phase and matches it on the frequency phase', () => {
+    const hitRatio = (options: Partial<WTinyLfuOptions>, keys: Iterable<number>) => {
+      const { access } = harness({ capacity: CAPACITY, ...options });
+      let hits = 0;
+      let n = 0;
+      for (const key of keys) {
+        if (access(key)) hits++;
+        n++;
+      }
+      return hits / n;
+    };
+    const staticRecency = hitRatio({ adaptive: false }, recencyHeavy(150_000, 1e6));
+    const adaptiveRecency = hitRatio({}, recencyHeavy(150_000, 1e6));
+    expect(adaptiveRecency).toBeGreaterThan(staticRecency + 0.05);
+    const staticFrequency = hitRatio({ adaptive: false }, frequencyHeavy(100_000, 1e6));
+    const adaptiveFrequency = hitRatio({}, frequencyHeavy(100_000, 1e6));
+    expect(adaptiveFrequency).toBeGreaterThan(staticFrequency - 0.01);
+  });
+});
+
+describe('weighted entries', () => {
+  it('never exceed the capacity, whatever mix of sizes arrives', () => {
+    const random = seededRandom(9);
+    const { policy, access } = harness({ capacity: 10_000 });
+    let heaviest = 0;
+    for (let i = 0; i < 50_000; i++) {
+      const key = Math.floor(random() * 2000);
+      access(key, 1 + (key % 37) * (key % 5 === 0 ? 200 : 3));
+      heaviest = Math.max(heaviest, policy.weight);
+    }
+    expect(heaviest).toBeLessThanOrEqual(10_000);
+  });
+});
