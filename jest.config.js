@@ -2,7 +2,7 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  roots: ['<rootDir>/node', '<rootDir>/operator', '<rootDir>/test', '<rootDir>/bench'],
+  roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
   // Container and control-plane suites have their own commands (see README).
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/k8s/', '<rootDir>/test/e2e/'],
