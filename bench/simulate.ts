@@ -62,7 +62,7 @@ export function simulate(
     const slot = slotOf.get(key);
     if (slot !== undefined) {
       hits++;
-      policy.recordHit(slot, hash);
+      policy.recordHit(slot);
     } else {
       policy.recordMiss(hash);
       const weight = sizes === undefined ? 1 : sizes[i];

@@ -93,7 +93,7 @@ export class Store implements CacheStore {
       return NONE;
     }
     this.hits++;
-    this.policy.recordHit(slot, this.hashOf[slot]);
+    this.policy.recordHit(slot);
     return slot;
   }
 

@@ -19,7 +19,7 @@ function harness(options: Partial<WTinyLfuOptions> & { capacity: number }) {
   const access = (key: number, weight = 1): boolean => {
     const slot = slotOf.get(key);
     if (slot !== undefined) {
-      policy.recordHit(slot, key);
+      policy.recordHit(slot);
       return true;
     }
     policy.recordMiss(key);

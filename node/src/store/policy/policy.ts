@@ -25,8 +25,8 @@ export interface EvictionPolicy {
   readonly size: number;
   /** A lookup of `hash` found nothing (frequency-aware policies count it). */
   recordMiss(hash: number): void;
-  /** A lookup hit resident `slot`. */
-  recordHit(slot: number, hash: number): void;
+  /** A lookup hit resident `slot` (a policy that needs the key's hash kept it from `add`). */
+  recordHit(slot: number): void;
   /**
    * Makes `slot` resident with `weight` (1 <= weight <= capacity) and evicts through the sink
    * until the total fits; the new slot itself may be the one evicted (admission refused).

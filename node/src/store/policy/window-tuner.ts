@@ -168,7 +168,7 @@ class ShadowCache {
   access(hash: number, weight: number): boolean {
     const slot = this.slotOf.get(hash);
     if (slot !== undefined) {
-      this.policy.recordHit(slot, hash);
+      this.policy.recordHit(slot);
       return true;
     }
     this.policy.recordMiss(hash);

@@ -60,8 +60,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const expected = Math.max(16, Math.min(options.expectedEntries ?? options.capacity, 1 << 20));
     this.sketch = new FrequencySketch(expected);
     this.lists = new SlotLists(3, Math.min(expected, 1 << 16));
-    this.weights = new Float64Array(this.lists.prev.length);
-    this.hashes = new Int32Array(this.lists.prev.length);
+    this.weights = new Float64Array(this.lists.slotCapacity);
+    this.hashes = new Int32Array(this.lists.slotCapacity);
     this.setWindowShare(options.windowShare ?? INITIAL_WINDOW_SHARE);
     this.tuner =
       options.adaptive === false
@@ -108,7 +108,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.tuner?.recordMiss(hash);
   }
 
-  recordHit(slot: number, hash: number): void {
+  recordHit(slot: number): void {
+    const hash = this.hashes[slot];
     this.sketch.increment(hash);
     this.tuner?.recordHit(hash, this.weights[slot]);
     this.touch(slot);
@@ -193,7 +194,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   private evictFromMain(firstCandidate: number): void {
     let candidate = firstCandidate;
-    const next = this.lists.next;
     while (this.total > this.capacity) {
       let victim = this.lists.head(PROBATION);
       if (victim === candidate) victim = NONE; // only candidates are left in probation
@@ -206,7 +206,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       }
       if (victim === NONE) {
         const loser = candidate;
-        candidate = next[candidate];
+        candidate = this.lists.nextOf(candidate);
         this.evictSlot(loser);
         continue;
       }
@@ -218,7 +218,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         this.evictSlot(victim);
       } else {
         const loser = candidate;
-        candidate = next[candidate];
+        candidate = this.lists.nextOf(candidate);
         this.evictSlot(loser);
       }
     }
@@ -248,7 +248,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private ensure(slot: number): void {
     this.lists.ensure(slot);
     if (slot < this.weights.length) return;
-    const n = this.lists.prev.length;
+    const n = this.lists.slotCapacity;
     const w = new Float64Array(n);
     w.set(this.weights);
     this.weights = w;
