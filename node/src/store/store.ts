@@ -14,7 +14,7 @@ import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js';
 import { createPolicy, type EvictionPolicy } from './policy/index.js';
 import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats } from './types.js';
 import { StoreError } from './types.js';
-import { BIG, chunkSize, EMPTY, ValueSlab } from './value-slab.js';
+import { BIG, chunkSize, EMPTY, MAX_SLAB_CHUNK, ValueSlab } from './value-slab.js';
 
 /**
  * Bytes charged per entry on top of its key and value: the Map entry, the key string's
@@ -307,7 +307,7 @@ export class Store implements CacheStore {
   }
 
   private holdValue(slot: number, value: Uint8Array): void {
-    if (value.length > 0 && chunkSize(value.length) === value.length && value.length > 65536) {
+    if (value.length > MAX_SLAB_CHUNK) {
       this.locationOf[slot] = BIG;
       this.bigValues[slot] = Buffer.from(value);
     } else {
