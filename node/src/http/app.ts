@@ -1,0 +1,156 @@
+/**
+ * The express application: everything but the key hot path. Health, readiness, metrics,
+ * status, the batch endpoints, 404 and 405 for anything else, and one error middleware that
+ * turns every failure into the API's JSON error.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { CacheStore } from '../store/types.js';
+import type { Logger } from '../log.js';
+import type { NodeConfig } from './config.js';
+import type { TokenCheck } from './auth.js';
+import type { NodeMetrics } from './metrics.js';
+import { ApiError, errorBody, toApiError } from './errors.js';
+import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
+import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
+import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
+
+export interface AppContext {
+  store: CacheStore;
+  config: NodeConfig;
+  checkToken: TokenCheck;
+  metrics: NodeMetrics;
+  logger: Logger;
+  draining: () => boolean;
+  now: () => number;
+  startedAt: number;
+  version: string;
+}
+
+type Handler = (req: Request, res: Response) => unknown;
+
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      ctx.metrics.observe(operationName(req), res.statusCode, (performance.now() - started) / 1000);
+    });
+    if (ctx.draining()) res.setHeader('Connection', 'close');
+    next();
+  });
+
+  const requireToken = (req: Request, _res: Response, next: NextFunction): void => {
+    ctx.checkToken(req.headers.authorization);
+    next();
+  };
+
+  route(app, '/healthz', { get: (_req, res) => res.json({ status: 'ok' }) });
+  route(app, '/readyz', {
+    get: (_req, res) =>
+      ctx.draining()
+        ? res.status(503).json({ status: 'shutting down' })
+        : res.json({ status: 'ready', nodeId: ctx.config.nodeId }),
+  });
+  route(app, '/metrics', {
+    get: async (req, res) => {
+      if (ctx.config.metricsAuth) ctx.checkToken(req.headers.authorization);
+      const text = await ctx.metrics.registry.metrics();
+      res.type(ctx.metrics.registry.contentType).send(text);
+    },
+  });
+
+  app.use('/v1', requireToken);
+  route(app, '/v1/status', {
+    get: (_req, res) => {
+      const stats = ctx.store.stats();
+      res.json({
+        nodeId: ctx.config.nodeId,
+        version: ctx.version,
+        uptimeSeconds: Math.round((ctx.now() - ctx.startedAt) / 1000),
+        state: ctx.draining() ? 'shutting down' : 'serving',
+        store: { ...stats, policy: ctx.config.evictionPolicy },
+      });
+    },
+  });
+  route(app, '/v1/batch/get', {
+    post: async (req, res) => {
+      const body = await readBody(req, ctx.config.maxBatchSize, 'batch');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new ApiError(400, 'INVALID_BODY', 'body must be JSON: {"keys": [<key>, ...]}');
+      }
+      const keys = parseBatchGetRequest(parsed, ctx.config.maxBatchKeys);
+      const frames = batchGet(ctx.store, keys, ctx.now());
+      res.type(BATCH_CONTENT_TYPE).send(encodeFrames(frames));
+    },
+  });
+  route(app, '/v1/batch/set', {
+    post: async (req, res) => {
+      const type = req.headers['content-type'];
+      if (type !== BATCH_CONTENT_TYPE) {
+        throw new ApiError(
+          400,
+          'INVALID_HEADER',
+          `Content-Type must be ${BATCH_CONTENT_TYPE}, got ${JSON.stringify(type ?? '')}`,
+        );
+      }
+      const body = await readBody(req, ctx.config.maxBatchSize, 'batch');
+      const frames = decodeFrames(body, ctx.config.maxBatchKeys);
+      res.json({ results: batchSet(ctx.store, frames) });
+    },
+  });
+
+  app.use((req: Request) => {
+    throw new ApiError(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ClientGoneError) return;
+    const error = toApiError(err);
+    if (error.status >= 500) ctx.logger.error('request failed', { method: req.method, url: req.url, err });
+    if (res.headersSent) return;
+    res.status(error.status).set(error.headers).type('application/json');
+    if (!unreadBodyIsSmall(req)) res.setHeader('Connection', 'close');
+    res.send(errorBody(error.code, error.message));
+  });
+  return app;
+}
+
+/** Registers a path's handlers and answers 405 with Allow for its other methods. */
+function route(app: express.Express, path: string, handlers: { get?: Handler; post?: Handler }): void {
+  const allowed: string[] = [];
+  if (handlers.get) {
+    app.get(path, handlers.get);
+    allowed.push('GET', 'HEAD');
+  }
+  if (handlers.post) {
+    app.post(path, handlers.post);
+    allowed.push('POST');
+  }
+  app.all(path, (req) => {
+    throw new ApiError(405, 'METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${path}`, {
+      Allow: allowed.join(', '),
+    });
+  });
+}
+
+function operationName(req: Request): string {
+  switch (req.path) {
+    case '/v1/batch/get':
+      return 'batch_get';
+    case '/v1/batch/set':
+      return 'batch_set';
+    case '/v1/status':
+      return 'status';
+    case '/healthz':
+    case '/readyz':
+    case '/metrics':
+      return req.path.slice(1);
+    default:
+      return 'other';
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The options of `ringcache node`: every limit the node enforces is here, with its default.
+ * `parseNodeConfig` turns flags and RINGCACHE_* variables into a checked NodeConfig. Pure
+ * except for reading the token file, which the caller may inject.
+ */
+import { readFileSync } from 'node:fs';
+import { POLICY_NAMES } from '../store/options.js';
+import type { EvictionPolicyName } from '../store/types.js';
+import {
+  parseBoolean,
+  parseBytes,
+  parseChoice,
+  parsePort,
+  parsePositiveInteger,
+  parseText,
+} from '../config/parse.js';
+import { ConfigError, helpText, parseOptions, type OptionSpec } from '../config/options.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+
+export const CONSISTENCY_LEVELS = ['one', 'quorum', 'all'] as const;
+export type Consistency = (typeof CONSISTENCY_LEVELS)[number];
+
+function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
+  return spec;
+}
+
+export const NODE_OPTIONS = {
+  host: option({
+    flag: '--host',
+    env: 'RINGCACHE_HOST',
+    defaultValue: '127.0.0.1',
+    description: 'address to listen on (0.0.0.0 in containers)',
+    parse: parseText,
+  }),
+  port: option({
+    flag: '--port',
+    env: 'RINGCACHE_PORT',
+    defaultValue: 8080,
+    description: 'TCP port to listen on (0 picks a free one)',
+    parse: parsePort,
+  }),
+  nodeId: option<string | undefined>({
+    flag: '--node-id',
+    env: 'RINGCACHE_NODE_ID',
+    defaultValue: undefined,
+    defaultText: 'the host name',
+    description: 'stable identity of this node in the ring',
+    parse: parseText,
+  }),
+  maxMemory: option({
+    flag: '--max-memory',
+    env: 'RINGCACHE_MAX_MEMORY',
+    defaultValue: 256 * 2 ** 20,
+    defaultText: '256MiB',
+    description: 'bound on stored bytes: keys + values + per-entry overhead',
+    parse: parseBytes,
+  }),
+  maxValueSize: option({
+    flag: '--max-value-size',
+    env: 'RINGCACHE_MAX_VALUE_SIZE',
+    defaultValue: 2 ** 20,
+    defaultText: '1MiB',
+    description: 'largest value accepted; larger bodies get 413',
+    parse: parseBytes,
+  }),
+  evictionPolicy: option<EvictionPolicyName>({
+    flag: '--eviction-policy',
+    env: 'RINGCACHE_EVICTION_POLICY',
+    defaultValue: 'wtinylfu',
+    description: `eviction policy: ${POLICY_NAMES.join(' or ')}`,
+    parse: parseChoice(POLICY_NAMES),
+  }),
+  consistency: option<Consistency>({
+    flag: '--consistency',
+    env: 'RINGCACHE_CONSISTENCY',
+    defaultValue: 'quorum',
+    description: 'default X-Consistency: one, quorum or all',
+    parse: parseChoice(CONSISTENCY_LEVELS),
+  }),
+  tokenFile: option<string | undefined>({
+    flag: '--token-file',
+    env: 'RINGCACHE_TOKEN_FILE',
+    defaultValue: undefined,
+    description: 'file holding the bearer token required on /v1/* (auth is off without a token)',
+    parse: parseText,
+  }),
+  token: option<string | undefined>({
+    flag: '--token',
+    env: 'RINGCACHE_TOKEN',
+    defaultValue: undefined,
+    description: 'the bearer token itself (prefer --token-file: flags show in ps)',
+    parse: parseText,
+  }),
+  metricsAuth: option({
+    flag: '--metrics-auth',
+    env: 'RINGCACHE_METRICS_AUTH',
+    defaultValue: false,
+    switch: true,
+    description: 'require the bearer token on /metrics too',
+    parse: parseBoolean,
+  }),
+  maxConnections: option({
+    flag: '--max-connections',
+    env: 'RINGCACHE_MAX_CONNECTIONS',
+    defaultValue: 4096,
+    description: 'open connections beyond this get 503 and are closed',
+    parse: parsePositiveInteger,
+  }),
+  headersTimeoutMs: option({
+    flag: '--headers-timeout-ms',
+    env: 'RINGCACHE_HEADERS_TIMEOUT_MS',
+    defaultValue: 10_000,
+    description: 'time a client has to send its request headers',
+    parse: parsePositiveInteger,
+  }),
+  bodyTimeoutMs: option({
+    flag: '--body-timeout-ms',
+    env: 'RINGCACHE_BODY_TIMEOUT_MS',
+    defaultValue: 30_000,
+    description: 'time a client has to send a whole request, body included (408 after)',
+    parse: parsePositiveInteger,
+  }),
+  keepAliveTimeoutMs: option({
+    flag: '--keep-alive-timeout-ms',
+    env: 'RINGCACHE_KEEP_ALIVE_TIMEOUT_MS',
+    defaultValue: 65_000,
+    description: 'idle time before a keep-alive connection is closed',
+    parse: parsePositiveInteger,
+  }),
+  shutdownTimeoutMs: option({
+    flag: '--shutdown-timeout-ms',
+    env: 'RINGCACHE_SHUTDOWN_TIMEOUT_MS',
+    defaultValue: 10_000,
+    description: 'on SIGTERM/SIGINT, how long in-flight requests may take before connections are cut',
+    parse: parsePositiveInteger,
+  }),
+  maxBatchKeys: option({
+    flag: '--max-batch-keys',
+    env: 'RINGCACHE_MAX_BATCH_KEYS',
+    defaultValue: 1000,
+    description: 'most keys in one batch request',
+    parse: parsePositiveInteger,
+  }),
+  maxBatchSize: option({
+    flag: '--max-batch-size',
+    env: 'RINGCACHE_MAX_BATCH_SIZE',
+    defaultValue: 16 * 2 ** 20,
+    defaultText: '16MiB',
+    description: 'largest batch request body',
+    parse: parseBytes,
+  }),
+  expiryIntervalMs: option({
+    flag: '--expiry-interval-ms',
+    env: 'RINGCACHE_EXPIRY_INTERVAL_MS',
+    defaultValue: 1000,
+    description: 'how often expired entries are removed in the background',
+    parse: parsePositiveInteger,
+  }),
+  logLevel: option<LogLevel>({
+    flag: '--log-level',
+    env: 'RINGCACHE_LOG_LEVEL',
+    defaultValue: 'info',
+    description: `least severe log level printed: ${LOG_LEVELS.join(', ')}`,
+    parse: parseChoice(LOG_LEVELS),
+  }),
+  accessLog: option({
+    flag: '--access-log',
+    env: 'RINGCACHE_ACCESS_LOG',
+    defaultValue: false,
+    switch: true,
+    description: 'log one line per request (off: it costs throughput)',
+    parse: parseBoolean,
+  }),
+};
+
+type Specs = typeof NODE_OPTIONS;
+
+export interface NodeConfig {
+  host: string;
+  port: number;
+  nodeId: string;
+  maxMemory: number;
+  maxValueSize: number;
+  evictionPolicy: EvictionPolicyName;
+  consistency: Consistency;
+  /** The bearer token for /v1/*; undefined turns auth off. */
+  token: string | undefined;
+  metricsAuth: boolean;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  maxBatchKeys: number;
+  maxBatchSize: number;
+  expiryIntervalMs: number;
+  logLevel: LogLevel;
+  accessLog: boolean;
+}
+
+export const NODE_USAGE = 'usage: ringcache node [options]\n\nRuns one cache node serving the HTTP API.';
+
+export function nodeHelp(): string {
+  return helpText(NODE_USAGE, NODE_OPTIONS);
+}
+
+export interface ConfigSources {
+  env?: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => string;
+  hostname?: string;
+}
+
+/** Returns the config, or `'help'` when --help was asked; throws ConfigError listing every problem. */
+export function parseNodeConfig(argv: readonly string[], sources: ConfigSources = {}): NodeConfig | 'help' {
+  const { values, help } = parseOptions<Specs>(NODE_OPTIONS, argv, sources.env ?? {});
+  if (help) return 'help';
+  const problems: string[] = [];
+  const token = resolveToken(values.token, values.tokenFile, sources.readFile ?? readUtf8, problems);
+  if (values.maxValueSize > values.maxMemory) {
+    problems.push(
+      `--max-value-size (${values.maxValueSize}) must not exceed --max-memory (${values.maxMemory})`,
+    );
+  }
+  if (values.maxBatchSize < values.maxValueSize) {
+    problems.push(
+      `--max-batch-size (${values.maxBatchSize}) must be at least --max-value-size (${values.maxValueSize})`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const { tokenFile: _tokenFile, token: _token, ...rest } = values;
+  return { ...rest, nodeId: values.nodeId ?? sources.hostname ?? 'ringcache-node', token };
+}
+
+function resolveToken(
+  token: string | undefined,
+  tokenFile: string | undefined,
+  readFile: (path: string) => string,
+  problems: string[],
+): string | undefined {
+  if (token !== undefined && tokenFile !== undefined) {
+    problems.push('give --token or --token-file, not both');
+    return undefined;
+  }
+  let text = token;
+  if (tokenFile !== undefined) {
+    try {
+      text = readFile(tokenFile);
+    } catch (err) {
+      problems.push(`--token-file: cannot read ${tokenFile}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  if (trimmed.length < 16 || !/^[\x21-\x7e]+$/.test(trimmed)) {
+    problems.push('the token must be at least 16 printable ASCII characters without spaces');
+    return undefined;
+  }
+  return trimmed;
+}
+
+function readUtf8(path: string): string {
+  return readFileSync(path, 'utf8');
+}

@@ -1,0 +1,38 @@
+/**
+ * `ringcache node`: parse the options, start the node, and stop it gracefully on SIGTERM or
+ * SIGINT (exit 0) — the shell around startNode.
+ */
+import { hostname } from 'node:os';
+import { ConfigError } from '../config/options.js';
+import { createLogger } from '../log.js';
+import { nodeHelp, parseNodeConfig } from './config.js';
+import { startNode } from './server.js';
+
+export async function runNodeCommand(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseNodeConfig(argv, { env: process.env, hostname: hostname() });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(
+      `ringcache node: invalid configuration:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
+    return 2;
+  }
+  if (config === 'help') {
+    process.stdout.write(nodeHelp());
+    return 0;
+  }
+  const logger = createLogger(config.logLevel);
+  const node = await startNode(config, logger);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void node.shutdown(signal).then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}

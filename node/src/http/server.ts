@@ -1,0 +1,166 @@
+/**
+ * One cache node: the store, the HTTP server in front of it, and its lifecycle. Requests for
+ * /v1/keys/* go to the hot-path handler, everything else to the express app. The server
+ * guards itself: a connection limit (503), header and request timeouts (408), JSON answers
+ * to malformed HTTP, and a graceful shutdown that lets in-flight requests finish.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Store } from '../store/store.js';
+import type { Logger } from '../log.js';
+import type { NodeConfig } from './config.js';
+import { bearerCheck } from './auth.js';
+import { createNodeMetrics } from './metrics.js';
+import { createApp } from './app.js';
+import { createKeyHandler, isKeyPath } from './key-handler.js';
+import { errorBody } from './errors.js';
+import { VERSION } from '../version.js';
+
+export interface RunningNode {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  store: Store;
+  /** Stops accepting, lets in-flight requests finish (bounded by shutdownTimeoutMs), then closes. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startNode(
+  config: NodeConfig,
+  logger: Logger,
+  now: () => number = Date.now,
+): Promise<RunningNode> {
+  const store = new Store({
+    maxMemory: config.maxMemory,
+    maxValueBytes: config.maxValueSize,
+    policy: config.evictionPolicy,
+    now,
+  });
+  const metrics = createNodeMetrics(store);
+  let draining = false;
+  const context = {
+    store,
+    config,
+    checkToken: bearerCheck(config.token),
+    metrics,
+    logger,
+    draining: () => draining,
+    now,
+  };
+  const keys = createKeyHandler(context);
+  const app = createApp({ ...context, startedAt: now(), version: VERSION });
+
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: Math.max(config.bodyTimeoutMs, config.headersTimeoutMs),
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      // Timeouts are only enforced when connections are checked; node's default is every 30 s.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (isKeyPath(req.url as string)) keys(req, res);
+      else app(req, res);
+    },
+  );
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (draining || sockets.size >= config.maxConnections) {
+      metrics.connectionRejected(draining ? 'shutdown' : 'limit');
+      refuse(
+        socket,
+        503,
+        draining ? 'SHUTTING_DOWN' : 'TOO_MANY_CONNECTIONS',
+        draining
+          ? 'the node is shutting down'
+          : `the node holds its limit of ${config.maxConnections} connections; retry later`,
+      );
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+
+  await listen(server, config.port, config.host);
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  const expiry = setInterval(() => store.expire(), config.expiryIntervalMs);
+  expiry.unref();
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      draining = true;
+      logger.info('shutting down', { reason, openConnections: sockets.size });
+      clearInterval(expiry);
+      const deadline = setTimeout(() => {
+        logger.warn('shutdown deadline reached; closing remaining connections', { open: sockets.size });
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      server.close(() => {
+        clearTimeout(deadline);
+        logger.info('stopped', { reason });
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+
+  logger.info('listening', {
+    url,
+    nodeId: config.nodeId,
+    maxMemory: config.maxMemory,
+    evictionPolicy: config.evictionPolicy,
+    auth: config.token !== undefined,
+    version: VERSION,
+  });
+  return { url, port, store, shutdown };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A whole HTTP response written straight to the socket, for requests node never hands us. */
+function refuse(socket: Socket, status: number, code: string, message: string): void {
+  const body = errorBody(code, message);
+  const reason =
+    status === 503
+      ? 'Service Unavailable'
+      : status === 408
+        ? 'Request Timeout'
+        : status === 431
+          ? 'Request Header Fields Too Large'
+          : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Malformed HTTP, oversize headers and timeouts: answer in JSON when a response can still be sent. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // Node's own default handler makes the same check: a response already under way cannot be replaced.
+  const inResponse = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+    ?.headersSent;
+  if (err.code === 'ECONNRESET' || !socket.writable || inResponse) {
+    socket.destroy();
+    return;
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    refuse(socket, 408, 'REQUEST_TIMEOUT', 'the request was not received in time');
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    refuse(socket, 431, 'HEADERS_TOO_LARGE', 'request headers exceed the limit of 16 KiB');
+  } else {
+    refuse(socket, 400, 'BAD_REQUEST', `malformed HTTP request (${err.code ?? 'parse error'})`);
+  }
+}
