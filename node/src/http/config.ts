@@ -216,11 +216,6 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
   if (help) return 'help';
   const problems: string[] = [];
   const token = resolveToken(values.token, values.tokenFile, sources.readFile ?? readUtf8, problems);
-  if (values.maxValueSize > values.maxMemory) {
-    problems.push(
-      `--max-value-size (${values.maxValueSize}) must not exceed --max-memory (${values.maxMemory})`,
-    );
-  }
   if (values.maxBatchSize < values.maxValueSize) {
     problems.push(
       `--max-batch-size (${values.maxBatchSize}) must be at least --max-value-size (${values.maxValueSize})`,

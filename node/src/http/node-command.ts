@@ -24,15 +24,17 @@ export async function runNodeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.logLevel);
-  const node = await startNode(config, logger);
-  await new Promise<void>((resolve) => {
+  // Handlers go in before the node listens: a signal during start-up must not kill it abruptly.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      void node.shutdown(signal).then(resolve);
+      resolve(signal);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  const node = await startNode(config, logger);
+  await node.shutdown(await signalled);
   return 0;
 }
