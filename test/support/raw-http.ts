@@ -10,8 +10,11 @@ export interface RawResponse {
   body: string;
 }
 
-/** Parses the first complete response in `data`, or returns undefined if it is not all there. */
-export function parseResponse(data: Buffer): RawResponse | undefined {
+/**
+ * Parses the first complete response in `data`, or returns undefined if it is not all there.
+ * A response to HEAD, and any 1xx, 204 or 304, has no body whatever its Content-Length says.
+ */
+export function parseResponse(data: Buffer, head = false): RawResponse | undefined {
   const end = data.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const [statusLine, ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
@@ -20,10 +23,12 @@ export function parseResponse(data: Buffer): RawResponse | undefined {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
-  const length = Number(headers['content-length'] ?? 0);
+  const status = Number(statusLine.split(' ')[1]);
+  const bodyless = head || status < 200 || status === 204 || status === 304;
+  const length = bodyless ? 0 : Number(headers['content-length'] ?? 0);
   if (data.length < end + 4 + length) return undefined;
   return {
-    status: Number(statusLine.split(' ')[1]),
+    status,
     headers,
     body: data.subarray(end + 4, end + 4 + length).toString('utf8'),
   };
@@ -43,6 +48,7 @@ export function openSocket(port: number): Promise<Socket> {
 export function readResponse(
   socket: Socket,
   deadlineMs = 10_000,
+  head = false,
 ): Promise<{ response?: RawResponse; closed: boolean }> {
   return new Promise((resolve, reject) => {
     let data = Buffer.alloc(0);
@@ -58,7 +64,7 @@ export function readResponse(
     };
     const onData = (chunk: Buffer) => {
       data = Buffer.concat([data, chunk]);
-      response ??= parseResponse(data);
+      response ??= parseResponse(data, head);
       // A response that says Connection: close is followed by the close; wait for it.
       if (response && response.headers.connection !== 'close') finish(false);
     };
@@ -69,10 +75,12 @@ export function readResponse(
 }
 
 /** Sends `bytes` on a fresh connection and reads the response. */
-export async function rawRequest(port: number, bytes: string | Buffer, deadlineMs = 10_000) {
+export async function rawRequest(port: number, request: string | Buffer, deadlineMs = 10_000) {
+  const bytes = Buffer.from(request);
   const socket = await openSocket(port);
   socket.on('error', () => undefined);
-  const result = readResponse(socket, deadlineMs);
+  const head = bytes.subarray(0, 5).toString('latin1') === 'HEAD ';
+  const result = readResponse(socket, deadlineMs, head);
   socket.write(bytes);
   const outcome = await result;
   socket.destroy();

@@ -35,6 +35,18 @@ export async function runNodeCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
   });
   const node = await startNode(config, logger);
+  if (process.stderr.isTTY) process.stderr.write(quickStart(node.url));
   await node.shutdown(await signalled);
   return 0;
+}
+
+function quickStart(url: string): string {
+  return `
+ringcache node serving on ${url}  (Ctrl-C stops it)
+  curl -X PUT --data-binary hello ${url}/v1/keys/greeting
+  curl ${url}/v1/keys/greeting
+  curl ${url}/metrics
+API: docs/http-api.md; options: ringcache node --help
+
+`;
 }
