@@ -75,9 +75,8 @@ export function writeKey(store: CacheStore, request: WriteRequest): Reply {
     contentType: request.contentType,
     ttlMs: request.ttlMs,
   });
-  const entry = store.peek(request.key);
-  const headers = entry === undefined ? [] : ['ETag', formatEtag(entry.version)];
-  return { status: outcome === 'created' ? 201 : 204, headers };
+  const version = store.peekVersion(request.key) as number;
+  return { status: outcome === 'created' ? 201 : 204, headers: ['ETag', formatEtag(version)] };
 }
 
 /** DELETE: 204, 404 when absent, 412 when If-Match does not hold. */
@@ -90,5 +89,5 @@ export function deleteKey(store: CacheStore, request: ReadRequest): Reply {
 }
 
 function currentVersion(store: CacheStore, key: string): number | undefined {
-  return store.peek(key)?.version;
+  return store.peekVersion(key);
 }

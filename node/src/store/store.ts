@@ -127,6 +127,11 @@ export class Store implements CacheStore {
     return this.view(slot);
   }
 
+  peekVersion(key: string): number | undefined {
+    const slot = this.index.get(key);
+    return slot === undefined || this.isExpired(slot) ? undefined : this.versions[slot];
+  }
+
   has(key: string): boolean {
     const slot = this.index.get(key);
     return slot !== undefined && !this.isExpired(slot);

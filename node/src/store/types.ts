@@ -87,6 +87,8 @@ export interface CacheStore {
   expiresAtOf(slot: number): number;
   /** Reads without counting a hit or a miss and without touching the policy. */
   peek(key: string): EntryView | undefined;
+  /** The version of a live entry, or undefined; like peek, it counts nothing. */
+  peekVersion(key: string): number | undefined;
   get(key: string): EntryView | undefined;
   has(key: string): boolean;
   /** Stores a copy of `value`. Throws StoreError for a bad key, value or TTL and changes nothing then. */
