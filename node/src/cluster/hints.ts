@@ -1,0 +1,77 @@
+/**
+ * Hinted hand-off: writes meant for an owner that did not answer, kept here until it answers
+ * again. Bounded: past `limit` entries the oldest hints are dropped (and counted), since a
+ * cache may lose a copy but must not run out of memory; anti-entropy repairs what is dropped.
+ */
+import type { ReplicaEntry } from './replica.js';
+
+export class HintStore {
+  private readonly byPeer = new Map<string, Map<string, ReplicaEntry>>();
+  private count = 0;
+  dropped = 0;
+  delivered = 0;
+
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(peer: string, entry: ReplicaEntry): void {
+    let hints = this.byPeer.get(peer);
+    if (hints === undefined) {
+      hints = new Map();
+      this.byPeer.set(peer, hints);
+    }
+    const existing = hints.get(entry.key);
+    if (existing !== undefined) {
+      if (existing.version < entry.version) hints.set(entry.key, entry);
+      return;
+    }
+    if (this.count >= this.limit) this.dropOldest();
+    hints.set(entry.key, entry);
+    this.count++;
+  }
+
+  peers(): string[] {
+    return [...this.byPeer.keys()];
+  }
+
+  /** Up to `max` hints for `peer`, still held until `delivered` is called with them. */
+  pending(peer: string, max: number): ReplicaEntry[] {
+    const hints = this.byPeer.get(peer);
+    if (hints === undefined) return [];
+    const result: ReplicaEntry[] = [];
+    for (const entry of hints.values()) {
+      if (result.length >= max) break;
+      result.push(entry);
+    }
+    return result;
+  }
+
+  markDelivered(peer: string, entries: readonly ReplicaEntry[]): void {
+    const hints = this.byPeer.get(peer);
+    if (hints === undefined) return;
+    for (const entry of entries) {
+      // A newer hint for the key may have arrived meanwhile: keep it.
+      if (hints.get(entry.key) === entry) {
+        hints.delete(entry.key);
+        this.count--;
+        this.delivered++;
+      }
+    }
+    if (hints.size === 0) this.byPeer.delete(peer);
+  }
+
+  private dropOldest(): void {
+    for (const [peer, hints] of this.byPeer) {
+      const first = hints.keys().next();
+      if (first.done) continue;
+      hints.delete(first.value);
+      if (hints.size === 0) this.byPeer.delete(peer);
+      this.count--;
+      this.dropped++;
+      return;
+    }
+  }
+}

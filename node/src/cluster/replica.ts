@@ -1,0 +1,97 @@
+/**
+ * A node's copy of the data as a replica: entries carry their version (a hybrid-logical-clock
+ * reading) and the highest version wins, whichever order copies arrive in. Deletes leave
+ * tombstones, kept for a grace period longer than any hint or repair can be late, so a stale
+ * copy arriving later cannot bring a deleted key back.
+ */
+import type { Store } from '../store/store.js';
+
+export interface ReplicaEntry {
+  key: string;
+  version: number;
+  /** Absolute expiry in ms since the epoch; 0 = never. */
+  expiresAt: number;
+  contentType: string;
+  value: Uint8Array;
+  /** A delete: no value, and the version is the delete's. */
+  tombstone: boolean;
+}
+
+export class Replica {
+  private readonly tombstones = new Map<string, { version: number; until: number }>();
+
+  constructor(
+    readonly store: Store,
+    private readonly tombstoneGraceMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The entry as it is here now (live value or tombstone), or undefined. */
+  read(key: string): ReplicaEntry | undefined {
+    const entry = this.store.peek(key);
+    if (entry !== undefined) {
+      return {
+        key,
+        version: entry.version,
+        expiresAt: entry.expiresAt,
+        contentType: entry.contentType,
+        value: Buffer.from(entry.value),
+        tombstone: false,
+      };
+    }
+    const tombstone = this.tombstones.get(key);
+    if (tombstone === undefined) return undefined;
+    return { key, version: tombstone.version, expiresAt: 0, contentType: '', value: new Uint8Array(0), tombstone: true };
+  }
+
+  /** Applies a copy from a peer if it is newer than what is here; true when it changed something. */
+  apply(entry: ReplicaEntry): boolean {
+    const here = this.versionHere(entry.key);
+    if (here !== undefined && here >= entry.version) {
+      this.store.clock.observe(entry.version);
+      return false;
+    }
+    if (entry.tombstone) {
+      this.store.clock.observe(entry.version);
+      this.store.delete(entry.key);
+      this.tombstones.set(entry.key, { version: entry.version, until: this.now() + this.tombstoneGraceMs });
+      return true;
+    }
+    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) return false;
+    this.store.set(entry.key, entry.value, {
+      version: entry.version,
+      expiresAt: entry.expiresAt,
+      contentType: entry.contentType,
+    });
+    this.tombstones.delete(entry.key);
+    return true;
+  }
+
+  /** A local delete: a tombstone with a fresh version, to be replicated. */
+  delete(key: string): ReplicaEntry {
+    const version = this.store.clock.now();
+    this.store.delete(key);
+    this.tombstones.set(key, { version, until: this.now() + this.tombstoneGraceMs });
+    return { key, version, expiresAt: 0, contentType: '', value: new Uint8Array(0), tombstone: true };
+  }
+
+  /** Called after a local write: it supersedes any tombstone. */
+  wrote(key: string): void {
+    this.tombstones.delete(key);
+  }
+
+  /** Drops tombstones whose grace period is over; returns how many are left. */
+  pruneTombstones(): number {
+    const now = this.now();
+    for (const [key, { until }] of this.tombstones) if (until <= now) this.tombstones.delete(key);
+    return this.tombstones.size;
+  }
+
+  tombstoneKeys(): IterableIterator<string> {
+    return this.tombstones.keys();
+  }
+
+  private versionHere(key: string): number | undefined {
+    return this.store.peekVersion(key) ?? this.tombstones.get(key)?.version;
+  }
+}
