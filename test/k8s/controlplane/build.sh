@@ -74,8 +74,7 @@ MOD
 : >go.sum
 go mod download go.etcd.io/etcd/server/v3
 log "etcd $ETCD_VERSION: building"
-etcd_sha=$(go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_VERSION" | sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
-nice -n 10 go build -p "$jobs" -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${etcd_sha:-unknown}" \
+nice -n 10 go build -p "$jobs" -trimpath -ldflags "-s -w" \
   -o "$STAGE/etcd" go.etcd.io/etcd/server/v3
 log "etcd: built ($("$STAGE/etcd" --version | head -1))"
 
@@ -84,8 +83,11 @@ log "etcd: built ($("$STAGE/etcd" --version | head -1))"
 # generated from the release's own go.mod because the set changes from release to release.
 log "kubernetes $K8S_VERSION: resolving modules"
 cd "$WORK/kubernetes"
-k8s_mod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-k8s_sha=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"Hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
+k8s_info=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION")
+k8s_mod=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$k8s_info")
+# The proxy's .info gives the release time (and the commit only when fetched from git directly).
+k8s_info_file=$(sed -n 's/.*"Info": "\(.*\)".*/\1/p' <<<"$k8s_info")
+k8s_sha=$(grep -o '"Hash": *"[0-9a-f]*"' "$k8s_info_file" | grep -o '[0-9a-f]\{40\}' || true)
 staging_version="v0.${K8S_VERSION#v1.}"
 go_line=$(grep -m1 '^go ' "$k8s_mod")
 {
@@ -111,7 +113,8 @@ log "kubernetes: $(grep -c '=>' go.mod) staging replaces at $staging_version"
 
 major=$(echo "$K8S_VERSION" | sed 's/^v\([0-9]*\)\..*/\1/')
 minor=$(echo "$K8S_VERSION" | sed 's/^v[0-9]*\.\([0-9]*\)\..*/\1/')
-build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The release's own time rather than now, so the same versions give the same binaries.
+build_date=$(grep -o '"Time": *"[^"]*"' "$k8s_info_file" | sed 's/.*"\([^"]*\)"$/\1/')
 ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
