@@ -11,19 +11,17 @@ export const ENTRIES_CONTENT_TYPE = 'application/vnd.ringcache.entries';
 
 export function encodeEntries(entries: readonly ReplicaEntry[]): Buffer {
   return encodeFrames(
-    entries.map(
-      (e): Frame => ({
-        header: {
-          key: e.key,
-          size: e.value.length,
-          version: e.version,
-          expiresAt: e.expiresAt,
-          contentType: e.contentType,
-          tombstone: e.tombstone,
-        },
-        value: e.value,
-      }),
-    ),
+    entries.map((e): Frame => ({
+      header: {
+        key: e.key,
+        size: e.value.length,
+        version: e.version,
+        expiresAt: e.expiresAt,
+        contentType: e.contentType,
+        tombstone: e.tombstone,
+      },
+      value: e.value,
+    })),
   );
 }
 
@@ -31,8 +29,17 @@ export function decodeEntries(body: Buffer, maxEntries: number): ReplicaEntry[] 
   return decodeFrames(body, maxEntries).map(({ header, value }, i) => {
     const { key, version, expiresAt, contentType, tombstone } = header;
     const integer = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-    if (!integer(version) || !integer(expiresAt) || typeof contentType !== 'string' || typeof tombstone !== 'boolean') {
-      throw new ApiError(400, 'INVALID_BODY', `entry ${i}: needs version, expiresAt, contentType and tombstone`);
+    if (
+      !integer(version) ||
+      !integer(expiresAt) ||
+      typeof contentType !== 'string' ||
+      typeof tombstone !== 'boolean'
+    ) {
+      throw new ApiError(
+        400,
+        'INVALID_BODY',
+        `entry ${i}: needs version, expiresAt, contentType and tombstone`,
+      );
     }
     return {
       key,

@@ -41,7 +41,14 @@ export class Replica {
     }
     const tombstone = this.tombstones.get(key);
     if (tombstone === undefined) return undefined;
-    return { key, version: tombstone.version, expiresAt: 0, contentType: '', value: new Uint8Array(0), tombstone: true };
+    return {
+      key,
+      version: tombstone.version,
+      expiresAt: 0,
+      contentType: '',
+      value: new Uint8Array(0),
+      tombstone: true,
+    };
   }
 
   /** Applies a copy from a peer if it is newer than what is here; true when it changed something. */
