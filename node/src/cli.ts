@@ -19,6 +19,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
+    case 'local': {
+      const { runLocalCommand } = await import('./local/local-command.js');
+      return runLocalCommand(argv.slice(1));
+    }
     case 'node': {
       const { runNodeCommand } = await import('./http/node-command.js');
       return runNodeCommand(argv.slice(1));

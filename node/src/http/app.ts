@@ -13,9 +13,17 @@ import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { HEADER_EPOCH, HEADER_HINT_FOR, HEADER_SENDER, type Peers } from '../cluster/peers.js';
+import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from '../cluster/entry-frames.js';
+import { RingError, parseRingDocument } from '../ring/document.js';
+import { decodeKey } from './request-parts.js';
 
 export interface AppContext {
   store: CacheStore;
+  cluster: Cluster;
+  peers: Peers;
+  checkPeer: TokenCheck;
   config: NodeConfig;
   checkToken: TokenCheck;
   metrics: NodeMetrics;
@@ -62,6 +70,77 @@ export function createApp(ctx: AppContext): express.Express {
     },
   });
 
+  // Peer routes take the peer credential; a sender with a newer epoch tells us a ring we missed.
+  const requirePeer = (req: Request, _res: Response, next: NextFunction): void => {
+    ctx.checkPeer(req.headers.authorization);
+    learnEpoch(req);
+    next();
+  };
+  const learnEpoch = (req: Request): void => {
+    const epoch = Number(req.headers[HEADER_EPOCH]);
+    const sender = req.headers[HEADER_SENDER];
+    if (!(epoch > ctx.cluster.epoch) || typeof sender !== 'string') return;
+    const address = sender.slice(sender.indexOf('@') + 1);
+    void ctx.peers.fetchRing(address).then(
+      (json) => ctx.cluster.install(parseRingDocument(json)),
+      (err: unknown) => ctx.logger.warn('could not fetch a newer ring', { from: address, err }),
+    );
+  };
+  app.use('/v1/internal', requirePeer);
+  route(app, '/v1/internal/apply', {
+    post: async (req, res) => {
+      if (req.headers['content-type'] !== ENTRIES_CONTENT_TYPE) {
+        throw new ApiError(400, 'INVALID_HEADER', `Content-Type must be ${ENTRIES_CONTENT_TYPE}`);
+      }
+      const body = await readBody(req, ctx.config.maxBatchSize * 4, 'batch');
+      const entries = decodeEntries(body, 100_000);
+      const hintFor = req.headers[HEADER_HINT_FOR];
+      res.json({
+        applied: ctx.cluster.applyFromPeer(entries, typeof hintFor === 'string' ? hintFor : undefined),
+      });
+    },
+  });
+  app.get('/v1/internal/entries/:key', (req, res) => {
+    const key = decodeKey(encodeURIComponent(req.params.key as string));
+    const entry = ctx.cluster.readLocal(key);
+    if (entry === undefined) throw new ApiError(404, 'NOT_FOUND', `key ${JSON.stringify(key)} not held here`);
+    res.type(ENTRIES_CONTENT_TYPE).send(encodeEntries([entry]));
+  });
+
+  route(app, '/v1/ring', {
+    get: (req, res) => {
+      // Clients (with the client token) and peers (with theirs) both read the ring.
+      try {
+        ctx.checkToken(req.headers.authorization);
+      } catch {
+        ctx.checkPeer(req.headers.authorization);
+      }
+      const ring = ctx.cluster.ring;
+      if (ring === undefined)
+        throw new ApiError(404, 'NOT_FOUND', 'no ring installed: this node serves alone');
+      res.set('ETag', `"${ring.epoch}"`).json(ring);
+    },
+    put: async (req, res) => {
+      ctx.checkPeer(req.headers.authorization);
+      const body = await readBody(req, 4 * 1024 * 1024, 'ring document');
+      let document;
+      try {
+        document = parseRingDocument(JSON.parse(body.toString('utf8')));
+      } catch (err) {
+        if (err instanceof RingError) throw new ApiError(400, 'INVALID_BODY', err.message);
+        throw new ApiError(400, 'INVALID_BODY', 'the ring document must be JSON');
+      }
+      if (!ctx.cluster.install(document)) {
+        throw new ApiError(
+          409,
+          'STALE_RING',
+          `epoch ${document.epoch} is not newer than the installed ${ctx.cluster.epoch}`,
+        );
+      }
+      res.json({ installed: document.epoch });
+    },
+  });
+
   app.use('/v1', requireToken);
   route(app, '/v1/status', {
     get: (_req, res) => {
@@ -72,6 +151,7 @@ export function createApp(ctx: AppContext): express.Express {
         uptimeSeconds: Math.round((ctx.now() - ctx.startedAt) / 1000),
         state: ctx.draining() ? 'shutting down' : 'serving',
         store: { ...stats, policy: ctx.config.evictionPolicy },
+        cluster: ctx.cluster.status(),
       });
     },
   });
@@ -121,7 +201,11 @@ export function createApp(ctx: AppContext): express.Express {
 }
 
 /** Registers a path's handlers and answers 405 with Allow for its other methods. */
-function route(app: express.Express, path: string, handlers: { get?: Handler; post?: Handler }): void {
+function route(
+  app: express.Express,
+  path: string,
+  handlers: { get?: Handler; post?: Handler; put?: Handler },
+): void {
   const allowed: string[] = [];
   if (handlers.get) {
     app.get(path, handlers.get);
@@ -130,6 +214,10 @@ function route(app: express.Express, path: string, handlers: { get?: Handler; po
   if (handlers.post) {
     app.post(path, handlers.post);
     allowed.push('POST');
+  }
+  if (handlers.put) {
+    app.put(path, handlers.put);
+    allowed.push('PUT');
   }
   app.all(path, (req) => {
     throw new ApiError(405, 'METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${path}`, {

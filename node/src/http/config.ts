@@ -91,6 +91,50 @@ export const NODE_OPTIONS = {
     description: 'the bearer token itself (prefer --token-file: flags show in ps)',
     parse: parseText,
   }),
+  peerTokenFile: option<string | undefined>({
+    flag: '--peer-token-file',
+    env: 'RINGCACHE_PEER_TOKEN_FILE',
+    defaultValue: undefined,
+    description:
+      'file holding the credential for node-to-node and operator-to-node calls (default: the client token)',
+    parse: parseText,
+  }),
+  peerToken: option<string | undefined>({
+    flag: '--peer-token',
+    env: 'RINGCACHE_PEER_TOKEN',
+    defaultValue: undefined,
+    description: 'the peer credential itself (prefer --peer-token-file)',
+    parse: parseText,
+  }),
+  advertiseAddress: option<string | undefined>({
+    flag: '--advertise-address',
+    env: 'RINGCACHE_ADVERTISE_ADDRESS',
+    defaultValue: undefined,
+    defaultText: 'host:port',
+    description: 'host:port peers reach this node at (its ring address)',
+    parse: parseText,
+  }),
+  replicaTimeoutMs: option({
+    flag: '--replica-timeout-ms',
+    env: 'RINGCACHE_REPLICA_TIMEOUT_MS',
+    defaultValue: 1000,
+    description: 'deadline of one call to a peer (replicate, read, forward)',
+    parse: parsePositiveInteger,
+  }),
+  maxHints: option({
+    flag: '--max-hints',
+    env: 'RINGCACHE_MAX_HINTS',
+    defaultValue: 100_000,
+    description: 'writes held for unreachable peers; beyond it the oldest are dropped (counted)',
+    parse: parsePositiveInteger,
+  }),
+  tombstoneGraceMs: option({
+    flag: '--tombstone-grace-ms',
+    env: 'RINGCACHE_TOMBSTONE_GRACE_MS',
+    defaultValue: 600_000,
+    description: 'how long a delete is remembered so late copies cannot resurrect the key',
+    parse: parsePositiveInteger,
+  }),
   metricsAuth: option({
     flag: '--metrics-auth',
     env: 'RINGCACHE_METRICS_AUTH',
@@ -185,6 +229,12 @@ export interface NodeConfig {
   consistency: Consistency;
   /** The bearer token for /v1/*; undefined turns auth off. */
   token: string | undefined;
+  /** The credential peers present on /v1/internal/* and PUT /v1/ring; defaults to the token. */
+  peerToken: string | undefined;
+  advertiseAddress: string;
+  replicaTimeoutMs: number;
+  maxHints: number;
+  tombstoneGraceMs: number;
   metricsAuth: boolean;
   maxConnections: number;
   headersTimeoutMs: number;
@@ -215,25 +265,38 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
   const { values, help } = parseOptions<Specs>(NODE_OPTIONS, argv, sources.env ?? {});
   if (help) return 'help';
   const problems: string[] = [];
-  const token = resolveToken(values.token, values.tokenFile, sources.readFile ?? readUtf8, problems);
+  const readFile = sources.readFile ?? readUtf8;
+  const token = resolveToken('', values.token, values.tokenFile, readFile, problems);
+  const peerToken =
+    resolveToken('peer-', values.peerToken, values.peerTokenFile, readFile, problems) ?? token;
   if (values.maxBatchSize < values.maxValueSize) {
     problems.push(
       `--max-batch-size (${values.maxBatchSize}) must be at least --max-value-size (${values.maxValueSize})`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const { tokenFile: _tokenFile, token: _token, ...rest } = values;
-  return { ...rest, nodeId: values.nodeId ?? sources.hostname ?? 'ringcache-node', token };
+  const { tokenFile: _tokenFile, token: _token, peerTokenFile: _p1, peerToken: _p2, ...rest } = values;
+  const advertiseAddress =
+    values.advertiseAddress ??
+    `${values.host === '0.0.0.0' ? (sources.hostname ?? '127.0.0.1') : values.host}:${values.port}`;
+  return {
+    ...rest,
+    nodeId: values.nodeId ?? sources.hostname ?? 'ringcache-node',
+    token,
+    peerToken,
+    advertiseAddress,
+  };
 }
 
 function resolveToken(
+  prefix: string,
   token: string | undefined,
   tokenFile: string | undefined,
   readFile: (path: string) => string,
   problems: string[],
 ): string | undefined {
   if (token !== undefined && tokenFile !== undefined) {
-    problems.push('give --token or --token-file, not both');
+    problems.push(`give --${prefix}token or --${prefix}token-file, not both`);
     return undefined;
   }
   let text = token;
@@ -241,14 +304,16 @@ function resolveToken(
     try {
       text = readFile(tokenFile);
     } catch (err) {
-      problems.push(`--token-file: cannot read ${tokenFile}: ${(err as Error).message}`);
+      problems.push(`--${prefix}token-file: cannot read ${tokenFile}: ${(err as Error).message}`);
       return undefined;
     }
   }
   if (text === undefined) return undefined;
   const trimmed = text.trim();
   if (trimmed.length < 16 || !/^[\x21-\x7e]+$/.test(trimmed)) {
-    problems.push('the token must be at least 16 printable ASCII characters without spaces');
+    problems.push(
+      `the ${prefix ? 'peer ' : ''}token must be at least 16 printable ASCII characters without spaces`,
+    );
     return undefined;
   }
   return trimmed;

@@ -21,6 +21,8 @@ export type ApiErrorCode =
   | 'REQUEST_TIMEOUT'
   | 'TOO_MANY_CONNECTIONS'
   | 'SHUTTING_DOWN'
+  | 'STALE_RING'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export class ApiError extends Error {

@@ -10,6 +10,8 @@ import type { NodeConfig } from './config.js';
 import type { TokenCheck } from './auth.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Logger } from '../log.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { HEADER_FORWARDED } from '../cluster/peers.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import {
@@ -20,10 +22,19 @@ import {
   type KeyOperation,
   type Reply,
 } from './key-ops.js';
-import { KEYS_PREFIX, decodeKey, parseConsistency, parsePreconditions, parseTtl } from './request-parts.js';
+import {
+  KEYS_PREFIX,
+  decodeKey,
+  parseConsistency,
+  parsePreconditions,
+  parseTtl,
+  type Preconditions,
+} from './request-parts.js';
+import type { Consistency } from './config.js';
 
 export interface KeyHandlerContext {
   store: CacheStore;
+  cluster: Cluster;
   config: NodeConfig;
   checkToken: TokenCheck;
   metrics: NodeMetrics;
@@ -34,6 +45,15 @@ export interface KeyHandlerContext {
 }
 
 const ALLOW = 'GET, HEAD, PUT, DELETE';
+/** What a forwarded key request keeps of the client's headers. */
+const PASSED_HEADERS = [
+  'authorization',
+  'content-type',
+  'x-ttl-ms',
+  'if-match',
+  'if-none-match',
+  'x-consistency',
+];
 
 /** True for the paths this handler owns: /v1/keys, /v1/keys/..., /v1/keys?... */
 export function isKeyPath(url: string): boolean {
@@ -93,6 +113,45 @@ export function createKeyHandler(
     }
   };
 
+  /** With a ring installed: the replicas of the key coordinate it (cluster/cluster.ts). */
+  const clusterRequest = (
+    operation: KeyOperation,
+    key: string,
+    consistency: Consistency,
+    conditions: Preconditions,
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+  ) => {
+    const headers = req.headers;
+    const ttlMs = operation === 'put' ? parseTtl(headers['x-ttl-ms'] as string | undefined) : undefined;
+    const passHeaders: Record<string, string> = {};
+    for (const name of PASSED_HEADERS) {
+      const value = headers[name];
+      if (typeof value === 'string') passHeaders[name] = value;
+    }
+    const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
+    body
+      .then((value) =>
+        ctx.cluster.handle({
+          operation,
+          key,
+          consistency,
+          conditions,
+          value,
+          ttlMs,
+          contentType: headers['content-type'],
+          forwarded: headers[HEADER_FORWARDED] !== undefined,
+          passHeaders,
+          path: req.url as string,
+        }),
+      )
+      .then(
+        (reply) => finish(operation, started, req, res, reply),
+        (err) => fail(operation, started, req, res, err),
+      );
+  };
+
   return (req, res) => {
     const started = performance.now();
     const operation = operationOf(req.method);
@@ -102,8 +161,15 @@ export function createKeyHandler(
       const url = req.url as string;
       const query = url.indexOf('?');
       const key = decodeKey(url.slice(KEYS_PREFIX.length, query < 0 ? url.length : query));
-      parseConsistency(headers['x-consistency'] as string | undefined, config.consistency);
+      const consistency = parseConsistency(
+        headers['x-consistency'] as string | undefined,
+        config.consistency,
+      );
       const conditions = parsePreconditions(headers['if-match'], headers['if-none-match']);
+      if (ctx.cluster.active && operation !== 'other') {
+        clusterRequest(operation, key, consistency, conditions, req, res, started);
+        return;
+      }
       switch (operation) {
         case 'get':
         case 'head':

@@ -15,12 +15,16 @@ import { createApp } from './app.js';
 import { createKeyHandler, isKeyPath } from './key-handler.js';
 import { errorBody } from './errors.js';
 import { VERSION } from '../version.js';
+import { Replica } from '../cluster/replica.js';
+import { Peers } from '../cluster/peers.js';
+import { Cluster } from '../cluster/cluster.js';
 
 export interface RunningNode {
   /** `http://host:port` */
   url: string;
   port: number;
   store: Store;
+  cluster: Cluster;
   /** Stops accepting, lets in-flight requests finish (bounded by shutdownTimeoutMs), then closes. */
   shutdown(reason: string): Promise<void>;
 }
@@ -36,12 +40,26 @@ export async function startNode(
     policy: config.evictionPolicy,
     now,
   });
+  const identity = { id: config.nodeId, address: config.advertiseAddress, epoch: () => cluster.epoch };
+  const replica = new Replica(store, config.tombstoneGraceMs, now);
+  const peers = new Peers(identity, config.peerToken, config.replicaTimeoutMs);
+  const cluster: Cluster = new Cluster({
+    selfId: config.nodeId,
+    replica,
+    peers,
+    logger,
+    hintLimit: config.maxHints,
+    now,
+  });
   const metrics = createNodeMetrics(store);
   let draining = false;
   const context = {
     store,
+    cluster,
+    peers,
     config,
     checkToken: bearerCheck(config.token),
+    checkPeer: bearerCheck(config.peerToken),
     metrics,
     logger,
     draining: () => draining,
@@ -86,9 +104,20 @@ export async function startNode(
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (identity.address.endsWith(':0')) identity.address = `${identity.address.slice(0, -2)}:${port}`;
 
-  const expiry = setInterval(() => store.expire(), config.expiryIntervalMs);
+  const expiry = setInterval(() => {
+    store.expire();
+    replica.pruneTombstones();
+  }, config.expiryIntervalMs);
   expiry.unref();
+  let delivering = false;
+  const hintDelivery = setInterval(() => {
+    if (delivering || cluster.hints.size === 0) return;
+    delivering = true;
+    void cluster.deliverHints().finally(() => (delivering = false));
+  }, 250);
+  hintDelivery.unref();
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -96,6 +125,7 @@ export async function startNode(
       draining = true;
       logger.info('shutting down', { reason, openConnections: sockets.size });
       clearInterval(expiry);
+      clearInterval(hintDelivery);
       const deadline = setTimeout(() => {
         logger.warn('shutdown deadline reached; closing remaining connections', { open: sockets.size });
         server.closeAllConnections();
@@ -118,7 +148,7 @@ export async function startNode(
     auth: config.token !== undefined,
     version: VERSION,
   });
-  return { url, port, store, shutdown };
+  return { url, port, store, cluster, shutdown };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

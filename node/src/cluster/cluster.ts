@@ -1,0 +1,428 @@
+/**
+ * The cluster side of a node: the installed ring, and the coordination of key requests over
+ * the key's replicas (docs/cluster.md).
+ *
+ * - Any node accepts any key. A node that is not the key's primary forwards to it; when the
+ *   primary does not answer, the next replica coordinates instead.
+ * - A write is applied by its coordinator (which stamps the version), sent to every other
+ *   replica, and acknowledged once the consistency level holds in both ring views. A replica
+ *   that does not answer is replaced by a fallback node holding a hint for it (sloppy quorum),
+ *   so one failure does not block writes and no acknowledged write rests on one copy.
+ * - A read asks the replicas the level needs (and all of them on a local miss), answers with
+ *   the newest copy, and repairs replicas that were stale.
+ */
+import { ApiError, notFound } from '../http/errors.js';
+import { checkWritePreconditions, type Reply } from '../http/key-ops.js';
+import { etagMatches, formatEtag, type Preconditions } from '../http/request-parts.js';
+import type { Consistency } from '../http/config.js';
+import type { Logger } from '../log.js';
+import { isNewerRing, type RingDocument } from '../ring/document.js';
+import {
+  acksNeeded,
+  placementOf,
+  replicasOf,
+  satisfied,
+  type Placement,
+  type Replicas,
+} from '../ring/placement.js';
+import { buildRing, ownersOf } from '../ring/ring.js';
+import { HintStore } from './hints.js';
+import { PeerError, type Peers } from './peers.js';
+import type { Replica, ReplicaEntry } from './replica.js';
+
+export interface KeyRequest {
+  operation: 'get' | 'head' | 'put' | 'delete';
+  key: string;
+  conditions: Preconditions;
+  consistency: Consistency;
+  value?: Buffer;
+  contentType?: string;
+  ttlMs?: number;
+  /** Set when another node forwarded this request: coordinate here, never forward again. */
+  forwarded: boolean;
+  /** Headers to pass on when forwarding (authorization, preconditions, TTL, ...). */
+  passHeaders: Record<string, string>;
+  path: string;
+}
+
+export interface ClusterOptions {
+  selfId: string;
+  replica: Replica;
+  peers: Peers;
+  logger: Logger;
+  hintLimit: number;
+  now: () => number;
+}
+
+export class Cluster {
+  private placement: Placement | undefined;
+  readonly hints: HintStore;
+  readonly counters = {
+    forwarded: 0,
+    repaired: 0,
+    hintsStored: 0,
+    rebalanceSent: 0,
+    rebalanceKeysScanned: 0,
+  };
+  /** The epoch whose hand-off (streaming to new owners) this node has finished. */
+  handoffEpoch = 0;
+  private rebalancing: Promise<void> | undefined;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.hints = new HintStore(options.hintLimit);
+  }
+
+  get ring(): RingDocument | undefined {
+    return this.placement?.document;
+  }
+
+  get epoch(): number {
+    return this.placement?.document.epoch ?? 0;
+  }
+
+  get active(): boolean {
+    return this.placement !== undefined;
+  }
+
+  /** Installs a newer ring; returns false for a stale one. Starts the hand-off to new owners. */
+  install(document: RingDocument): boolean {
+    if (!isNewerRing(this.placement?.document, document)) return false;
+    const previous = this.placement;
+    this.placement = placementOf(document);
+    this.options.logger.info('ring installed', {
+      epoch: document.epoch,
+      members: document.members.map((m) => `${m.id}:${m.state}`),
+    });
+    this.rebalancing = this.handOff(previous, this.placement);
+    return true;
+  }
+
+  /** This node's own copy of `key`, for a peer's read. */
+  readLocal(key: string): ReplicaEntry | undefined {
+    return this.options.replica.read(key);
+  }
+
+  /** Waits for the current hand-off (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.rebalancing;
+  }
+
+  private address(id: string): string {
+    const member = this.placement?.byId.get(id);
+    if (member === undefined) throw new PeerError(id, 'not a member of the ring');
+    return member.address;
+  }
+
+  async handle(request: KeyRequest): Promise<Reply> {
+    const placement = this.placement as Placement;
+    const replicas = replicasOf(placement, request.key);
+    const self = this.options.selfId;
+    const isReplica = replicas.all.includes(self);
+    if (!request.forwarded && replicas.all[0] !== self) {
+      // Try the replicas in order, the primary first; coordinate here if it is our turn.
+      for (const id of replicas.all) {
+        if (id === self) break;
+        try {
+          this.counters.forwarded++;
+          return await this.forward(id, request);
+        } catch (err) {
+          if (!(err instanceof PeerError)) throw err;
+        }
+      }
+      if (!isReplica)
+        throw new ApiError(503, 'UNAVAILABLE', `no replica of ${JSON.stringify(request.key)} answered`);
+    }
+    if (!isReplica) {
+      throw new ApiError(503, 'UNAVAILABLE', 'this node does not hold the key in its ring; retry');
+    }
+    switch (request.operation) {
+      case 'get':
+      case 'head':
+        return this.read(request, replicas);
+      case 'put':
+        return this.write(request, replicas);
+      case 'delete':
+        return this.remove(request, replicas);
+    }
+  }
+
+  private async forward(id: string, request: KeyRequest): Promise<Reply> {
+    const method = request.operation.toUpperCase();
+    const response = await this.options.peers.forward(
+      this.address(id),
+      method,
+      request.path,
+      request.passHeaders,
+      request.value,
+    );
+    const headers: string[] = [];
+    for (const name of ['content-type', 'etag', 'x-ttl-ms', 'allow', 'www-authenticate']) {
+      const value = response.headers.get(name);
+      if (value !== null) headers.push(name, value);
+    }
+    if (request.operation === 'head') {
+      const length = response.headers.get('content-length');
+      if (length !== null) headers.push('content-length', length);
+      return { status: response.status, headers };
+    }
+    return { status: response.status, headers, body: response.status === 204 ? undefined : response.body };
+  }
+
+  private async write(request: KeyRequest, replicas: Replicas): Promise<Reply> {
+    const { replica } = this.options;
+    checkWritePreconditions(replica.store, request.key, request.conditions);
+    const outcome = replica.store.set(request.key, request.value ?? new Uint8Array(0), {
+      contentType: request.contentType,
+      ttlMs: request.ttlMs,
+    });
+    replica.wrote(request.key);
+    const entry = replica.read(request.key) as ReplicaEntry;
+    await this.replicate(entry, replicas, request.consistency);
+    return { status: outcome === 'created' ? 201 : 204, headers: ['ETag', formatEtag(entry.version)] };
+  }
+
+  private async remove(request: KeyRequest, replicas: Replicas): Promise<Reply> {
+    const { replica } = this.options;
+    const current = await this.newest(request.key, replicas, 'one');
+    if (current === undefined || current.tombstone) throw notFound(request.key);
+    if (
+      request.conditions.ifMatch !== undefined &&
+      !etagMatches(request.conditions.ifMatch, current.version)
+    ) {
+      throw new ApiError(
+        412,
+        'PRECONDITION_FAILED',
+        `precondition failed for key ${JSON.stringify(request.key)}`,
+      );
+    }
+    const tombstone = replica.delete(request.key);
+    await this.replicate(tombstone, replicas, request.consistency);
+    return { status: 204, headers: [] };
+  }
+
+  private async read(request: KeyRequest, replicas: Replicas): Promise<Reply> {
+    const entry = await this.newest(request.key, replicas, request.consistency);
+    if (entry === undefined || entry.tombstone) throw notFound(request.key);
+    const etag = formatEtag(entry.version);
+    const { ifMatch, ifNoneMatch } = request.conditions;
+    if (ifMatch !== undefined && !etagMatches(ifMatch, entry.version)) {
+      throw new ApiError(
+        412,
+        'PRECONDITION_FAILED',
+        `precondition failed for key ${JSON.stringify(request.key)}`,
+      );
+    }
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, entry.version))
+      return { status: 304, headers: ['ETag', etag] };
+    const headers = [
+      'Content-Type',
+      entry.contentType,
+      'ETag',
+      etag,
+      'Content-Length',
+      String(entry.value.length),
+    ];
+    if (entry.expiresAt !== 0)
+      headers.push('X-TTL-Ms', String(Math.max(1, entry.expiresAt - this.options.now())));
+    return { status: 200, headers, body: request.operation === 'get' ? Buffer.from(entry.value) : undefined };
+  }
+
+  /**
+   * The newest copy among this node and the replicas `level` needs; on a local miss every
+   * replica is asked (a restarted primary is empty). Stale replicas that answered are repaired.
+   */
+  private async newest(
+    key: string,
+    replicas: Replicas,
+    level: Consistency,
+  ): Promise<ReplicaEntry | undefined> {
+    const { replica, selfId } = this.options;
+    const hit = replica.store.slotOf(key) >= 0; // counts the hit or miss
+    const local = replica.read(key);
+    const others = replicas.all.filter((id) => id !== selfId);
+    const wanted = hit
+      ? Math.max(0, acksNeeded(level, replicas.next.length || replicas.current.length) - 1)
+      : others.length;
+    const asked = others.slice(0, wanted);
+    const answers = await Promise.all(
+      asked.map((id) =>
+        this.options.peers.read(this.address(id), key).then(
+          (entry) => ({ id, entry, ok: true }),
+          () => ({ id, entry: undefined, ok: false }),
+        ),
+      ),
+    );
+    let best = local;
+    for (const { entry } of answers)
+      if (entry !== undefined && (best === undefined || entry.version > best.version)) best = entry;
+    if (best !== undefined) {
+      if (local === undefined || local.version < best.version) {
+        replica.apply(best);
+        this.counters.repaired++;
+      }
+      for (const { id, entry, ok } of answers) {
+        if (ok && (entry === undefined || entry.version < best.version)) {
+          this.counters.repaired++;
+          void this.options.peers.apply(this.address(id), [best]).catch(() => this.hints.add(id, best));
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Sends `entry` to every other replica; resolves once `level` holds in both views (or fails with 503). */
+  private replicate(entry: ReplicaEntry, replicas: Replicas, level: Consistency): Promise<void> {
+    const self = this.options.selfId;
+    const acked = new Set([self]);
+    const others = replicas.all.filter((id) => id !== self);
+    if (satisfied(replicas, acked, level) && others.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let pending = others.length;
+      let done = false;
+      const check = () => {
+        if (done) return;
+        if (satisfied(replicas, acked, level)) {
+          done = true;
+          resolve();
+        } else if (pending === 0) {
+          done = true;
+          reject(
+            new ApiError(
+              503,
+              'UNAVAILABLE',
+              `only ${acked.size} of ${replicas.all.length} replicas acknowledged; the write may be applied partially — retry`,
+            ),
+          );
+        }
+      };
+      check();
+      for (const id of others) {
+        this.sendOrHint(id, entry, replicas).then(
+          (ok) => {
+            if (ok) acked.add(id);
+            pending--;
+            check();
+          },
+          () => {
+            pending--;
+            check();
+          },
+        );
+      }
+    });
+  }
+
+  /** Delivers to `id`, or to a fallback node that holds a hint for it; true when someone holds it. */
+  private async sendOrHint(id: string, entry: ReplicaEntry, replicas: Replicas): Promise<boolean> {
+    const { peers } = this.options;
+    try {
+      await peers.apply(this.address(id), [entry]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof PeerError)) throw err;
+    }
+    for (const fallback of this.fallbacks(entry.key, replicas)) {
+      try {
+        await peers.apply(this.address(fallback), [entry], id);
+        return true;
+      } catch {
+        // try the next fallback
+      }
+    }
+    this.hints.add(id, entry);
+    this.counters.hintsStored++;
+    return false;
+  }
+
+  /** Members that are not replicas of `key`, in ring order after its replicas. */
+  private fallbacks(key: string, replicas: Replicas): string[] {
+    const placement = this.placement as Placement;
+    const everyone = placement.document.members.filter((m) => m.state !== 'leaving').map((m) => m.id);
+    const ring = buildRing(everyone, 16);
+    return ownersOf(ring, key, everyone.length).filter(
+      (id) => !replicas.all.includes(id) && id !== this.options.selfId,
+    );
+  }
+
+  /** A peer's copies: keep the newest; with `hintFor`, hold them for that member instead. */
+  applyFromPeer(entries: readonly ReplicaEntry[], hintFor: string | undefined): number {
+    let applied = 0;
+    for (const entry of entries) {
+      if (hintFor !== undefined && hintFor !== this.options.selfId) {
+        this.hints.add(hintFor, entry);
+        this.counters.hintsStored++;
+        applied++;
+      } else if (this.options.replica.apply(entry)) applied++;
+    }
+    return applied;
+  }
+
+  /** Delivers held hints to members that answer again. */
+  async deliverHints(batchSize = 256): Promise<void> {
+    for (const id of this.hints.peers()) {
+      if (this.placement?.byId.get(id) === undefined) continue;
+      const batch = this.hints.pending(id, batchSize);
+      try {
+        await this.options.peers.apply(this.address(id), batch);
+        this.hints.markDelivered(id, batch);
+      } catch {
+        // still unreachable; keep the hints
+      }
+    }
+  }
+
+  /**
+   * On a new ring: send every entry held here to the replicas that did not own it before
+   * (all of them when there was no ring), in batches. A leaving member thereby hands off all
+   * it holds; a joining member receives its share from the others.
+   */
+  private async handOff(previous: Placement | undefined, next: Placement): Promise<void> {
+    const { replica, selfId, peers, logger } = this.options;
+    const epoch = next.document.epoch;
+    const batches = new Map<string, ReplicaEntry[]>();
+    const flush = async (id: string) => {
+      const batch = batches.get(id);
+      if (batch === undefined || batch.length === 0) return;
+      batches.set(id, []);
+      try {
+        await peers.apply(this.address(id), batch, undefined, 30_000);
+        this.counters.rebalanceSent += batch.length;
+      } catch {
+        for (const entry of batch) this.hints.add(id, entry);
+      }
+    };
+    const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
+    for (const key of keys) {
+      if (this.placement !== next) return; // a newer ring took over
+      this.counters.rebalanceKeysScanned++;
+      const owners = replicasOf(next, key).all;
+      const before = previous === undefined ? [] : replicasOf(previous, key).all;
+      for (const id of owners) {
+        if (id === selfId || before.includes(id)) continue;
+        const entry = replica.read(key);
+        if (entry === undefined) continue;
+        let batch = batches.get(id);
+        if (batch === undefined) batches.set(id, (batch = []));
+        batch.push(entry);
+        if (batch.length >= 256) await flush(id);
+      }
+    }
+    for (const id of batches.keys()) await flush(id);
+    if (this.placement === next) {
+      this.handoffEpoch = epoch;
+      logger.info('hand-off complete', { epoch, sent: this.counters.rebalanceSent });
+    }
+  }
+
+  status() {
+    const member = this.placement?.byId.get(this.options.selfId);
+    return {
+      epoch: this.epoch,
+      state: member?.state ?? 'not a member',
+      handoffEpoch: this.handoffEpoch,
+      handoffComplete: this.placement !== undefined && this.handoffEpoch === this.epoch,
+      hints: { pending: this.hints.size, delivered: this.hints.delivered, dropped: this.hints.dropped },
+      ...this.counters,
+    };
+  }
+}

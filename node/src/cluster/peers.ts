@@ -1,0 +1,126 @@
+/**
+ * Node-to-node HTTP: replicate entries, read a replica, forward a client request, hand a ring
+ * over. Every call carries the peer credential and the sender's ring epoch and identity (so a
+ * node that missed a publication learns of it), and has a deadline.
+ */
+import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
+import type { ReplicaEntry } from './replica.js';
+import type { RingDocument } from '../ring/document.js';
+
+export const HEADER_EPOCH = 'x-ringcache-epoch';
+export const HEADER_SENDER = 'x-ringcache-sender';
+export const HEADER_FORWARDED = 'x-ringcache-forwarded';
+export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
+
+export interface PeerIdentity {
+  id: string;
+  address: string;
+  epoch: () => number;
+}
+
+export class PeerError extends Error {
+  constructor(
+    readonly address: string,
+    message: string,
+  ) {
+    super(`${address}: ${message}`);
+    this.name = 'PeerError';
+  }
+}
+
+export class Peers {
+  constructor(
+    private readonly self: PeerIdentity,
+    private readonly peerToken: string | undefined,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = {
+      [HEADER_EPOCH]: String(this.self.epoch()),
+      [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
+      ...extra,
+    };
+    if (this.peerToken !== undefined) headers.authorization = `Bearer ${this.peerToken}`;
+    return headers;
+  }
+
+  private async call(
+    address: string,
+    path: string,
+    init: RequestInit,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Response> {
+    try {
+      return await fetch(`http://${address}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      throw new PeerError(address, (err as Error).message);
+    }
+  }
+
+  /** Sends entries to a peer, which keeps the newest of each; `hintFor` asks it to hold them for another member. */
+  async apply(
+    address: string,
+    entries: readonly ReplicaEntry[],
+    hintFor?: string,
+    timeoutMs?: number,
+  ): Promise<void> {
+    const extra: Record<string, string> = { 'content-type': ENTRIES_CONTENT_TYPE };
+    if (hintFor !== undefined) extra[HEADER_HINT_FOR] = hintFor;
+    const response = await this.call(
+      address,
+      '/v1/internal/apply',
+      { method: 'POST', headers: this.headers(extra), body: encodeEntries(entries) },
+      timeoutMs,
+    );
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new PeerError(address, `apply answered ${response.status}`);
+  }
+
+  /** A peer's copy of `key` (value or tombstone), or undefined when it has none. */
+  async read(address: string, key: string): Promise<ReplicaEntry | undefined> {
+    const response = await this.call(address, `/v1/internal/entries/${encodeURIComponent(key)}`, {
+      headers: this.headers(),
+    });
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw new PeerError(address, `read answered ${response.status}`);
+    return decodeEntries(body, 1)[0];
+  }
+
+  /** Forwards a client's key request to the node that coordinates it. */
+  async forward(
+    address: string,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ) {
+    const response = await this.call(address, path, {
+      method,
+      headers: { ...headers, [HEADER_FORWARDED]: this.self.id },
+      body,
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: Buffer.from(await response.arrayBuffer()),
+    };
+  }
+
+  async installRing(address: string, document: RingDocument): Promise<number> {
+    const response = await this.call(address, '/v1/ring', {
+      method: 'PUT',
+      headers: this.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify(document),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  async fetchRing(address: string): Promise<unknown> {
+    const response = await this.call(address, '/v1/ring', { headers: this.headers() });
+    if (response.status !== 200) throw new PeerError(address, `ring answered ${response.status}`);
+    return response.json();
+  }
+}

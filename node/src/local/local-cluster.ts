@@ -1,0 +1,214 @@
+/**
+ * A cluster of real node processes on 127.0.0.1, and the publisher of its ring: what
+ * `ringcache local` runs, and what the cluster tests drive. Membership changes follow the
+ * drain protocol the operator uses (docs/cluster.md): a new node joins, receives its share and
+ * becomes active; a leaving node hands off everything before it is removed and stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RingDocument, RingMember } from '../ring/document.js';
+
+// From node/src/local (tests) or dist/node/src/local (the CLI): bin/ is at the repository root.
+const CLI = fileURLToPath(
+  new URL('../../../bin/ringcache.js', import.meta.url).href.replace('/dist/bin/', '/bin/'),
+);
+
+export interface LocalNode {
+  id: string;
+  port: number;
+  address: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export interface LocalClusterOptions {
+  basePort?: number;
+  replicationFactor?: number;
+  /** Extra flags for every node. */
+  nodeArgs?: string[];
+  host?: string;
+  /** Where node logs go (default: discarded). */
+  onLog?: (id: string, line: string) => void;
+  token?: string;
+}
+
+export class LocalCluster {
+  readonly nodes = new Map<string, LocalNode>();
+  readonly peerToken = randomBytes(24).toString('hex');
+  ring: RingDocument;
+  private nextOrdinal = 0;
+
+  constructor(private readonly options: LocalClusterOptions = {}) {
+    this.ring = { epoch: 0, replicationFactor: options.replicationFactor ?? 2, members: [] };
+  }
+
+  private get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
+  /** Starts `count` nodes and publishes them as active members (a new, empty cluster). */
+  async start(count: number): Promise<void> {
+    const started = await Promise.all(Array.from({ length: count }, () => this.spawnNode()));
+    await this.publish([...this.ring.members, ...started.map((n) => member(n, 'active'))]);
+  }
+
+  url(id: string): string {
+    return `http://${(this.nodes.get(id) as LocalNode).address}`;
+  }
+
+  async spawnNode(id = `local-${this.nextOrdinal++}`, port?: number): Promise<LocalNode> {
+    const base = this.options.basePort;
+    const chosenPort = port ?? (base === undefined ? 0 : base + Number(id.split('-').at(-1)));
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'node',
+        '--host',
+        this.host,
+        '--port',
+        String(chosenPort),
+        '--node-id',
+        id,
+        ...(this.options.nodeArgs ?? []),
+      ],
+      {
+        env: {
+          ...process.env,
+          RINGCACHE_PEER_TOKEN: this.peerToken,
+          ...(this.options.token ? { RINGCACHE_TOKEN: this.options.token } : {}),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const actualPort = await new Promise<number>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      lines.on('line', (line) => {
+        this.options.onLog?.(id, line);
+        const match = /"msg":"listening","url":"http:\/\/[^"]*:(\d+)"/.exec(line);
+        if (match) resolve(Number(match[1]));
+      });
+      child.stderr?.on('data', (chunk: Buffer) => this.options.onLog?.(id, chunk.toString()));
+      void exited.then((code) => reject(new Error(`node ${id} exited with ${code} before listening`)));
+    });
+    const node: LocalNode = { id, port: actualPort, address: `${this.host}:${actualPort}`, child, exited };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** Publishes a new epoch to every running node (retried until each has it or is gone). */
+  async publish(members: RingMember[]): Promise<void> {
+    this.ring = {
+      ...this.ring,
+      epoch: this.ring.epoch + 1,
+      members,
+      publisher: { holder: 'ringcache-local', leaseTransitions: 0 },
+    };
+    const body = JSON.stringify(this.ring);
+    await Promise.all(
+      [...this.nodes.values()].map(async (node) => {
+        for (
+          let attempt = 0;
+          attempt < 20 && node.child.exitCode === null && node.child.signalCode === null;
+          attempt++
+        ) {
+          try {
+            const response = await fetch(`http://${node.address}/v1/ring`, {
+              method: 'PUT',
+              body,
+              headers: { authorization: `Bearer ${this.peerToken}`, 'content-type': 'application/json' },
+              signal: AbortSignal.timeout(2000),
+            });
+            if (response.status === 200 || response.status === 409) return;
+          } catch {
+            // not answering (paused or restarting): retry
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }),
+    );
+  }
+
+  /** Every running member has finished its hand-off for the current epoch. */
+  async handedOff(ids = [...this.nodes.keys()]): Promise<boolean> {
+    const statuses = await Promise.all(ids.map((id) => this.status(id).catch(() => undefined)));
+    return statuses.every((s) => s?.cluster.handoffEpoch === this.ring.epoch);
+  }
+
+  async status(
+    id: string,
+  ): Promise<{ cluster: { handoffEpoch: number; epoch: number }; store: { keys: number } }> {
+    const response = await fetch(`${this.url(id)}/v1/status`, {
+      headers: this.options.token ? { authorization: `Bearer ${this.options.token}` } : {},
+      signal: AbortSignal.timeout(2000),
+    });
+    return response.json() as Promise<{
+      cluster: { handoffEpoch: number; epoch: number };
+      store: { keys: number };
+    }>;
+  }
+
+  private async waitHandedOff(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    while (!(await this.handedOff())) {
+      if (Date.now() > deadline)
+        throw new Error(`hand-off of epoch ${this.ring.epoch} not done within ${deadlineMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Adds a node: joining until every member has streamed its share, then active. */
+  async add(deadlineMs = 60_000): Promise<string> {
+    const node = await this.spawnNode();
+    await this.publish([...this.ring.members, member(node, 'joining')]);
+    await this.waitHandedOff(deadlineMs);
+    await this.publish(this.ring.members.map((m) => (m.id === node.id ? { ...m, state: 'active' } : m)));
+    return node.id;
+  }
+
+  /** Removes a node: leaving until it (and everyone) has handed off, then out of the ring, then stopped. */
+  async remove(id: string, deadlineMs = 60_000): Promise<void> {
+    await this.publish(this.ring.members.map((m) => (m.id === id ? { ...m, state: 'leaving' } : m)));
+    await this.waitHandedOff(deadlineMs);
+    await this.publish(this.ring.members.filter((m) => m.id !== id));
+    await this.stopNode(id);
+  }
+
+  async stopNode(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const node = this.nodes.get(id);
+    if (node === undefined) return;
+    this.nodes.delete(id);
+    if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill(signal);
+    await node.exited;
+  }
+
+  /** Restarts a (killed) member on the same port, empty, and gives it the current ring. */
+  async restart(id: string): Promise<void> {
+    const old = this.nodes.get(id);
+    const port = old?.port;
+    if (old) await this.stopNode(id, 'SIGKILL');
+    const node = await this.spawnNode(id, port);
+    await fetch(`http://${node.address}/v1/ring`, {
+      method: 'PUT',
+      body: JSON.stringify(this.ring),
+      headers: { authorization: `Bearer ${this.peerToken}`, 'content-type': 'application/json' },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.nodes.keys()].map((id) => this.stopNode(id, 'SIGKILL')));
+  }
+}
+
+function member(node: LocalNode, state: RingMember['state']): RingMember {
+  return { id: node.id, address: node.address, state };
+}
+
+/** Waits for a child to exit (used by callers that signal nodes themselves). */
+export async function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+}

@@ -1,0 +1,115 @@
+/**
+ * `ringcache local`: a cluster on this machine with no Kubernetes. Starts the nodes, publishes
+ * the ring, prints the endpoints and a one-line status whenever it changes; reads commands
+ * (`add`, `remove <id>`, `status`) on stdin; stops every node on Ctrl-C.
+ */
+import { createInterface } from 'node:readline';
+import { ConfigError, helpText, parseOptions } from '../config/options.js';
+import { parsePort, parsePositiveInteger } from '../config/parse.js';
+import { LocalCluster } from './local-cluster.js';
+
+const OPTIONS = {
+  nodes: {
+    flag: '--nodes',
+    env: 'RINGCACHE_LOCAL_NODES',
+    defaultValue: 3,
+    description: 'how many nodes to start',
+    parse: parsePositiveInteger,
+  },
+  basePort: {
+    flag: '--base-port',
+    env: 'RINGCACHE_LOCAL_BASE_PORT',
+    defaultValue: 8081,
+    description: 'node i listens on base-port + i (8081, 8082, ...)',
+    parse: parsePort,
+  },
+  replicationFactor: {
+    flag: '--replication-factor',
+    env: 'RINGCACHE_LOCAL_REPLICATION_FACTOR',
+    defaultValue: 2,
+    description: 'owners per key',
+    parse: parsePositiveInteger,
+  },
+};
+
+const USAGE = `usage: ringcache local [options]
+
+Runs a cluster of cache nodes on 127.0.0.1 and publishes its ring. While it runs, type
+  add            add a node (joins, receives its share, becomes active)
+  remove <id>    drain a node (hands off its share, leaves the ring, stops)
+  status         print every node's status`;
+
+export async function runLocalCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseOptions(OPTIONS, argv, process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`ringcache local: ${err.problems.join('\n')}\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(helpText(USAGE, OPTIONS));
+    return 0;
+  }
+  const { nodes, basePort, replicationFactor } = parsed.values;
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const cluster = new LocalCluster({ basePort, replicationFactor });
+  say(`starting ${nodes} nodes (replication factor ${replicationFactor}) ...`);
+  await cluster.start(nodes);
+  say('endpoints (any node answers for any key):');
+  for (const node of cluster.nodes.values()) say(`  ${node.id}  http://${node.address}`);
+  say(
+    `try: curl -X PUT --data-binary hello http://${[...cluster.nodes.values()][0].address}/v1/keys/greeting`,
+  );
+  say(`commands: add | remove <id> | status | Ctrl-C to stop`);
+
+  let last = '';
+  const statusLine = async () => {
+    const parts = await Promise.all(
+      [...cluster.nodes.keys()].map(async (id) => {
+        const member = cluster.ring.members.find((m) => m.id === id);
+        try {
+          const s = await cluster.status(id);
+          return `${id}:${member?.state ?? 'out'}:${s.store.keys}keys`;
+        } catch {
+          return `${id}:down`;
+        }
+      }),
+    );
+    return `epoch ${cluster.ring.epoch} | ${parts.join(' ')}`;
+  };
+  const ticker = setInterval(() => {
+    void statusLine().then((line) => {
+      if (line !== last) say((last = line));
+    });
+  }, 1000);
+
+  let busy = Promise.resolve();
+  const input = createInterface({ input: process.stdin });
+  input.on('line', (line) => {
+    const [command, arg] = line.trim().split(/\s+/);
+    busy = busy.then(async () => {
+      try {
+        if (command === 'add') say(`added ${await cluster.add()}`);
+        else if (command === 'remove' && arg) {
+          await cluster.remove(arg);
+          say(`removed ${arg}`);
+        } else if (command === 'status') say(await statusLine());
+        else if (command) say('commands: add | remove <id> | status');
+      } catch (err) {
+        say(`error: ${(err as Error).message}`);
+      }
+    });
+  });
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(ticker);
+  input.close();
+  say('stopping ...');
+  await cluster.stop();
+  return 0;
+}
