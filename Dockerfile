@@ -24,21 +24,12 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 # --- runtime --------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
-ARG VERSION=0.0.0-dev
-ARG REVISION=unknown
-ARG SOURCE_URL=https://github.com/ringcache/ringcache
-LABEL org.opencontainers.image.title="ringcache" \
-      org.opencontainers.image.description="Distributed in-memory cache for Kubernetes: cache node and operator" \
-      org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}"
 # Listen on every interface inside the container (the node's own default is loopback only).
 ENV NODE_ENV=production \
     RINGCACHE_HOST=0.0.0.0
 WORKDIR /app
-# Everything under /app belongs to root and is read-only to the process: with a read-only root
-# filesystem nothing is written outside /tmp.
+# Everything under /app belongs to root and is read-only to the process, and the node writes no
+# files at all: it runs on a read-only root filesystem (test/e2e/image.test.ts checks both).
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
@@ -51,5 +42,15 @@ STOPSIGNAL SIGTERM
 # RINGCACHE_HEALTHCHECK_URL (Kubernetes ignores HEALTHCHECK and uses the pod's probes).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.RINGCACHE_HEALTHCHECK_URL||'http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Labels last: a new version or revision re-labels without re-copying any layer.
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG SOURCE_URL=https://github.com/ringcache/ringcache
+LABEL org.opencontainers.image.title="ringcache" \
+      org.opencontainers.image.description="Distributed in-memory cache for Kubernetes: cache node and operator" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 ENTRYPOINT ["node", "/app/bin/ringcache.js"]
 CMD ["node"]

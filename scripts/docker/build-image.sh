@@ -21,7 +21,10 @@ if docker buildx version >/dev/null 2>&1; then
   args+=(--progress=plain)
 else
   export DOCKER_BUILDKIT=0
+  # The classic builder keeps a failed step's container unless told otherwise.
+  args+=(--force-rm)
 fi
+previous="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
 
 say "building $image (base $base, version $version, revision $revision)"
 start=$SECONDS
@@ -33,5 +36,10 @@ if ! docker build "${args[@]}" . 2>&1 | grep --line-buffered -v -E "$noise"; the
   exit 1
 fi
 say "built $image in $((SECONDS - start))s"
+# The image the tag named before would linger untagged: drop it (kept if something still uses it).
+current="$(docker image inspect --format '{{.Id}}' "$image")"
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 size_bytes="$(docker image inspect --format '{{.Size}}' "$image")"
 echo "image_size_mb=$(awk -v b="$size_bytes" 'BEGIN { printf "%.1f", b / 1048576 }')"
