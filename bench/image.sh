@@ -27,22 +27,23 @@ marker=node/.bench-image-marker
 cleanup() {
   rm -f "$marker"
   # Remove every image descending from the throwaway base: leaves first, untagged parents go with them.
-  local pairs descendants
-  pairs="$(docker image inspect --format '{{.Id}} {{.Parent}}' $(docker images -a -q --no-trunc) 2>/dev/null || true)"
-  descendants="$(awk -v root="$base_id" '
+  local ids pairs leaves
+  mapfile -t ids < <(docker images -a -q --no-trunc)
+  pairs="$(docker image inspect --format '{{.Id}} {{.Parent}}' "${ids[@]}" 2>/dev/null || true)"
+  mapfile -t leaves < <(awk -v root="$base_id" '
     { parent[$1] = $2 }
     END {
       do { grew = 0; for (id in parent) if (!(id in mine) && (parent[id] == root || parent[id] in mine)) { mine[id] = 1; grew = 1 } } while (grew)
       for (id in mine) has_child[parent[id]] = 1
       for (id in mine) if (!(id in has_child)) print id
-    }' <<<"$pairs")"
-  [ -z "$descendants" ] || docker rmi -f $descendants >/dev/null 2>&1 || true
+    }' <<<"$pairs")
+  [ "${#leaves[@]}" -eq 0 ] || docker rmi -f "${leaves[@]}" >/dev/null 2>&1 || true
   docker rmi "$base" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 build() {
-  DOCKER_BUILDKIT=0 docker build --force-rm --tag "$image" --build-arg "BASE_IMAGE=$base" "$@" . >>"$log" 2>&1
+  DOCKER_BUILDKIT=0 docker build --force-rm --tag "$image" --build-arg "BASE_IMAGE=$base" . >>"$log" 2>&1
 }
 
 t0=$EPOCHREALTIME
