@@ -4,32 +4,21 @@
  * turns every failure into the API's JSON error.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { CacheStore } from '../store/types.js';
-import type { Logger } from '../log.js';
-import type { NodeConfig } from './config.js';
 import type { TokenCheck } from './auth.js';
-import type { NodeMetrics } from './metrics.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
-import type { Cluster } from '../cluster/cluster.js';
 import { HEADER_EPOCH, HEADER_HINT_FOR, HEADER_SENDER, type Peers } from '../cluster/peers.js';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from '../cluster/entry-frames.js';
 import { RingError, parseRingDocument } from '../ring/document.js';
 import { decodeKey } from './request-parts.js';
+import type { KeyHandlerContext } from './key-handler.js';
 
-export interface AppContext {
-  store: CacheStore;
-  cluster: Cluster;
+/** What the hot path knows, plus what only the app's routes need. */
+export interface AppContext extends KeyHandlerContext {
   peers: Peers;
   checkPeer: TokenCheck;
-  config: NodeConfig;
-  checkToken: TokenCheck;
-  metrics: NodeMetrics;
-  logger: Logger;
-  draining: () => boolean;
-  now: () => number;
   startedAt: number;
   version: string;
 }
