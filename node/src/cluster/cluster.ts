@@ -30,6 +30,9 @@ import { HintStore } from './hints.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
 
+/** How long a member that failed a call is skipped; hint delivery keeps probing it meanwhile. */
+const SUSPECT_MS = 2000;
+
 export interface KeyRequest {
   operation: 'get' | 'head' | 'put' | 'delete';
   key: string;
@@ -67,6 +70,8 @@ export class Cluster {
   /** The epoch whose hand-off (streaming to new owners) this node has finished. */
   handoffEpoch = 0;
   private rebalancing: Promise<void> | undefined;
+  /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
+  private readonly suspects = new Map<string, number>();
 
   constructor(private readonly options: ClusterOptions) {
     this.hints = new HintStore(options.hintLimit);
@@ -122,11 +127,13 @@ export class Cluster {
       // Try the replicas in order, the primary first; coordinate here if it is our turn.
       for (const id of replicas.all) {
         if (id === self) break;
+        if (this.suspected(id)) continue;
         try {
           this.counters.forwarded++;
           return await this.forward(id, request);
         } catch (err) {
           if (!(err instanceof PeerError)) throw err;
+          this.suspect(id);
         }
       }
       if (!isReplica)
@@ -243,12 +250,15 @@ export class Cluster {
     const wanted = hit
       ? Math.max(0, acksNeeded(level, replicas.next.length || replicas.current.length) - 1)
       : others.length;
-    const asked = others.slice(0, wanted);
+    const asked = others.filter((id) => !this.suspected(id)).slice(0, wanted);
     const answers = await Promise.all(
       asked.map((id) =>
         this.options.peers.read(this.address(id), key).then(
           (entry) => ({ id, entry, ok: true }),
-          () => ({ id, entry: undefined, ok: false }),
+          () => {
+            this.suspect(id);
+            return { id, entry: undefined, ok: false };
+          },
         ),
       ),
     );
@@ -315,22 +325,38 @@ export class Cluster {
   /** Delivers to `id`, or to a fallback node that holds a hint for it; true when someone holds it. */
   private async sendOrHint(id: string, entry: ReplicaEntry, replicas: Replicas): Promise<boolean> {
     const { peers } = this.options;
-    try {
-      await peers.apply(this.address(id), [entry]);
-      return true;
-    } catch (err) {
-      if (!(err instanceof PeerError)) throw err;
+    if (!this.suspected(id)) {
+      try {
+        await peers.apply(this.address(id), [entry]);
+        return true;
+      } catch (err) {
+        if (!(err instanceof PeerError)) throw err;
+        this.suspect(id);
+      }
     }
     for (const fallback of this.fallbacks(entry.key, replicas)) {
+      if (this.suspected(fallback)) continue;
       try {
         await peers.apply(this.address(fallback), [entry], id);
         return true;
       } catch {
-        // try the next fallback
+        this.suspect(fallback);
       }
     }
     this.hints.add(id, entry);
     this.counters.hintsStored++;
+    return false;
+  }
+
+  private suspect(id: string): void {
+    this.suspects.set(id, this.options.now() + SUSPECT_MS);
+  }
+
+  private suspected(id: string): boolean {
+    const until = this.suspects.get(id);
+    if (until === undefined) return false;
+    if (until > this.options.now()) return true;
+    this.suspects.delete(id);
     return false;
   }
 
@@ -365,6 +391,7 @@ export class Cluster {
       try {
         await this.options.peers.apply(this.address(id), batch);
         this.hints.markDelivered(id, batch);
+        this.suspects.delete(id);
       } catch {
         // still unreachable; keep the hints
       }

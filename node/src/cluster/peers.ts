@@ -11,6 +11,8 @@ export const HEADER_EPOCH = 'x-ringcache-epoch';
 export const HEADER_SENDER = 'x-ringcache-sender';
 export const HEADER_FORWARDED = 'x-ringcache-forwarded';
 export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
+/** Absolute time (ms since the epoch) after which a forwarded request must not be executed. */
+export const HEADER_DEADLINE = 'x-ringcache-deadline';
 
 export interface PeerIdentity {
   id: string;
@@ -98,7 +100,12 @@ export class Peers {
   ) {
     const response = await this.call(address, path, {
       method,
-      headers: { ...headers, [HEADER_FORWARDED]: this.self.id },
+      // A request the sender gave up on must not run later (it would write an old value anew).
+      headers: {
+        ...headers,
+        [HEADER_FORWARDED]: this.self.id,
+        [HEADER_DEADLINE]: String(Date.now() + this.timeoutMs),
+      },
       body,
     });
     return {

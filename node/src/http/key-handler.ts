@@ -11,7 +11,7 @@ import type { TokenCheck } from './auth.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Logger } from '../log.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { HEADER_FORWARDED } from '../cluster/peers.js';
+import { HEADER_DEADLINE, HEADER_FORWARDED } from '../cluster/peers.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import {
@@ -131,9 +131,13 @@ export function createKeyHandler(
       if (typeof value === 'string') passHeaders[name] = value;
     }
     const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
+    const deadline = Number(headers[HEADER_DEADLINE] ?? Infinity);
     body
-      .then((value) =>
-        ctx.cluster.handle({
+      .then((value) => {
+        if (ctx.now() > deadline) {
+          throw new ApiError(503, 'UNAVAILABLE', 'forwarded request arrived after its sender gave up on it');
+        }
+        return ctx.cluster.handle({
           operation,
           key,
           consistency,
@@ -144,8 +148,8 @@ export function createKeyHandler(
           forwarded: headers[HEADER_FORWARDED] !== undefined,
           passHeaders,
           path: req.url as string,
-        }),
-      )
+        });
+      })
       .then(
         (reply) => finish(operation, started, req, res, reply),
         (err) => fail(operation, started, req, res, err),

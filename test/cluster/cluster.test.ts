@@ -1,0 +1,195 @@
+/**
+ * The cluster on real node processes over loopback: failures and membership changes while a
+ * writer runs, and the promise that no acknowledged write is lost. Every loop is bounded.
+ */
+import { LocalCluster } from '../../node/src/local/local-cluster.js';
+import { waitFor } from '../support/node-process.js';
+import { replicasOf, placementOf } from '../../node/src/ring/placement.js';
+
+const clusters: LocalCluster[] = [];
+afterEach(async () => {
+  await Promise.all(clusters.splice(0).map((c) => c.stop()));
+});
+
+async function startCluster(nodes: number): Promise<LocalCluster> {
+  const cluster = new LocalCluster({
+    replicationFactor: 2,
+    nodeArgs: ['--replica-timeout-ms', '400'],
+  });
+  clusters.push(cluster);
+  await cluster.start(nodes);
+  return cluster;
+}
+
+/**
+ * One writer: sequential writes of k0..k(keys-1), round-robin over the nodes `targets()` names.
+ * For each key it records the last acknowledged value and any later unacknowledged attempts,
+ * which may or may not have landed.
+ */
+class Writer {
+  readonly acked = new Map<string, string>();
+  readonly uncertain = new Map<string, Set<string>>();
+  count = 0;
+  failures = 0;
+
+  constructor(
+    private readonly cluster: LocalCluster,
+    private readonly targets: () => string[],
+    private readonly keys = 100,
+  ) {}
+
+  async write(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const key = `k${this.count % this.keys}`;
+      const value = `v${this.count}`;
+      const ids = this.targets();
+      const id = ids[this.count % ids.length];
+      this.count++;
+      let ok = false;
+      try {
+        const response = await fetch(`${this.cluster.url(id)}/v1/keys/${key}`, {
+          method: 'PUT',
+          body: value,
+          signal: AbortSignal.timeout(5000),
+        });
+        ok = response.status === 201 || response.status === 204;
+        await response.arrayBuffer();
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        this.acked.set(key, value);
+        this.uncertain.delete(key);
+      } else {
+        this.failures++;
+        const set = this.uncertain.get(key) ?? new Set<string>();
+        set.add(value);
+        this.uncertain.set(key, set);
+      }
+    }
+  }
+
+  /** Reads every acknowledged key through `via` and returns the keys whose value is wrong. */
+  async lost(via: string[]): Promise<string[]> {
+    const wrong: string[] = [];
+    for (const [key, value] of this.acked) {
+      for (const id of via) {
+        const response = await fetch(`${this.cluster.url(id)}/v1/keys/${key}`);
+        const text = response.status === 200 ? await response.text() : `<${response.status}>`;
+        if (text !== value && !this.uncertain.get(key)?.has(text))
+          wrong.push(`${key} via ${id}: ${text}, acked ${value}`);
+      }
+    }
+    return wrong;
+  }
+}
+
+test('kill -9 of one node of 3 (RF 2, quorum) while writing: every acknowledged write reads back', async () => {
+  const cluster = await startCluster(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const victim = ids[1];
+  let alive = ids;
+  const writer = new Writer(cluster, () => alive);
+  await writer.write(150);
+  await cluster.stopNode(victim, 'SIGKILL');
+  alive = ids.filter((id) => id !== victim);
+  await writer.write(250);
+  expect(writer.acked.size).toBe(100);
+  // Writes keep succeeding with one node down: its copies go to a fallback as hints.
+  expect(writer.failures).toBeLessThan(10);
+  expect(await writer.lost(alive)).toEqual([]);
+});
+
+test('SIGSTOP of one node: writes still succeed; after SIGCONT its hints arrive and replicas converge', async () => {
+  const cluster = await startCluster(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const paused = cluster.nodes.get(ids[2])!;
+  const others = ids.slice(0, 2);
+  const writer = new Writer(cluster, () => others, 60);
+  paused.child.kill('SIGSTOP');
+  try {
+    await writer.write(120);
+  } finally {
+    paused.child.kill('SIGCONT');
+  }
+  expect(writer.failures).toBe(0);
+  // Every owner of every key ends up with the acknowledged value.
+  const placement = placementOf(cluster.ring);
+  await waitFor(
+    'replicas to converge',
+    async () => {
+      for (const [key, value] of writer.acked) {
+        for (const owner of replicasOf(placement, key).all) {
+          const response = await fetch(`${cluster.url(owner)}/v1/internal/entries/${key}`, {
+            headers: { authorization: `Bearer ${cluster.peerToken}` },
+          });
+          if (
+            response.status !== 200 ||
+            !Buffer.from(await response.arrayBuffer())
+              .toString()
+              .endsWith(value)
+          )
+            return false;
+        }
+      }
+      return true;
+    },
+    20_000,
+  );
+  expect(await writer.lost(ids)).toEqual([]);
+});
+
+test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost', async () => {
+  const cluster = await startCluster(3);
+  const writer = new Writer(cluster, () =>
+    [...cluster.nodes.keys()].filter((id) =>
+      cluster.ring.members.some((m) => m.id === id && m.state === 'active'),
+    ),
+  );
+  await writer.write(100);
+  let writing = true;
+  const background = (async () => {
+    while (writing && writer.count < 2000) await writer.write(10);
+  })();
+  try {
+    const added = [await cluster.add(), await cluster.add()];
+    expect(cluster.ring.members.filter((m) => m.state === 'active')).toHaveLength(5);
+    const original = [...cluster.nodes.keys()].filter((id) => !added.includes(id)).sort();
+    await cluster.remove(original[0]);
+    await cluster.remove(added[0]);
+  } finally {
+    writing = false;
+    await background;
+  }
+  expect(cluster.ring.members.map((m) => m.state)).toEqual(['active', 'active', 'active']);
+  expect(writer.acked.size).toBe(100);
+  expect(await writer.lost([...cluster.nodes.keys()])).toEqual([]);
+});
+
+test('ring epochs: a stale publication is refused; a node that missed one learns it from a peer', async () => {
+  const cluster = await startCluster(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const put = (id: string, body: unknown) =>
+    fetch(`${cluster.url(id)}/v1/ring`, {
+      method: 'PUT',
+      body: JSON.stringify(body),
+      headers: { authorization: `Bearer ${cluster.peerToken}` },
+    });
+  const stale = await put(ids[0], cluster.ring);
+  expect(stale.status).toBe(409);
+  expect(((await stale.json()) as { error: { code: string } }).error.code).toBe('STALE_RING');
+  expect((await put(ids[0], { ...cluster.ring, epoch: 99 })).status).toBe(200);
+  expect((await fetch(`${cluster.url(ids[0])}/v1/ring`, { method: 'PUT', body: '{}' })).status).toBe(401);
+
+  // ids[1] and ids[2] still have epoch 1; traffic from ids[0] carries epoch 99.
+  for (let i = 0; i < 20; i++)
+    await fetch(`${cluster.url(ids[0])}/v1/keys/learn-${i}`, { method: 'PUT', body: 'x' });
+  await waitFor('the others to learn epoch 99', async () => {
+    const epochs = await Promise.all(
+      ids.map(async (id) =>
+        Number((await fetch(`${cluster.url(id)}/v1/ring`)).headers.get('etag')?.replaceAll('"', '')),
+      ),
+    );
+    return epochs.every((e) => e === 99);
+  });
+});
