@@ -25,7 +25,7 @@ import {
   type Placement,
   type Replicas,
 } from '../ring/placement.js';
-import { buildRing, ownersOf } from '../ring/ring.js';
+import { ownersOf } from '../ring/ring.js';
 import { HintStore } from './hints.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
@@ -360,12 +360,10 @@ export class Cluster {
     return false;
   }
 
-  /** Members that are not replicas of `key`, in ring order after its replicas. */
+  /** Members of the next view that are not replicas of `key`, in ring order after its replicas. */
   private fallbacks(key: string, replicas: Replicas): string[] {
-    const placement = this.placement as Placement;
-    const everyone = placement.document.members.filter((m) => m.state !== 'leaving').map((m) => m.id);
-    const ring = buildRing(everyone, 16);
-    return ownersOf(ring, key, everyone.length).filter(
+    const { next } = this.placement as Placement;
+    return ownersOf(next, key, next.members.length).filter(
       (id) => !replicas.all.includes(id) && id !== this.options.selfId,
     );
   }
