@@ -10,8 +10,9 @@
  * 2. Balance for any names: the exact share of the hash circle (no key sampling) of the most
  *    loaded member, over 20 clusters with different names (median and worst).
  * 3. Movement: keys whose primary / RF-2 owner set changes when one member joins or leaves.
- * 4. Cost: tokens, memory and build time of one ring.
- * 5. Lookups per second, beside hashing the key alone and a Map lookup of the key.
+ * 4. Cost: tokens, memory (tokens, owners, search buckets) and build time of one ring.
+ * 5. Lookups per second, beside hashing the key alone and a Map lookup of the key (the
+ *    cheapest way to name a key's member: a table already built).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { murmur3 } from '../node/src/ring/hash.js';
@@ -156,16 +157,21 @@ for (const n of [...SIZES, 128, 256]) {
   const started = performance.now();
   for (let i = 0; i < 3; i++) ring = buildRing(names(n));
   const ms = (performance.now() - started) / 3;
-  const bytes = ring.tokens.byteLength + ring.owners.byteLength;
+  const bytes = ring.tokens.byteLength + ring.owners.byteLength + ring.buckets.byteLength;
   out(`| ${n} | ${ring.tokens.length} | ${(bytes / 1024).toFixed(0)} KiB | ${ms.toFixed(1)} ms |`);
 }
 
 progress('lookups');
-const ring = buildRing({
+const documentOf = (states: Array<'joining' | 'active' | 'leaving'>) => ({
   epoch: 1,
   replicationFactor: 2,
-  members: names(64).map((id) => ({ id, address: `${id}:8080`, state: 'active' })),
+  members: states.map((state, i) => ({ id: `demo-${i}`, address: `demo-${i}:8080`, state })),
 });
+const settled = buildRing(documentOf(Array.from({ length: 64 }, () => 'active')));
+// Scaling 64 -> 64 members by replacing one: demo-63 leaving, demo-64 joining.
+const changing = buildRing(
+  documentOf(Array.from({ length: 65 }, (_, i) => (i === 63 ? 'leaving' : i === 64 ? 'joining' : 'active'))),
+);
 const keys = Array.from({ length: 1 << 20 }, (_, i) => `user:${i}:profile`);
 const mask = keys.length - 1;
 const map = new Map(keys.map((key, i) => [key, i & 63]));
@@ -173,14 +179,18 @@ const owners: string[] = [];
 const ops = 2_000_000;
 const rows: Array<[string, number]> = [
   [
-    '`Map.get(key)` (a precomputed key-to-member table: the floor)',
+    '`Map.get(key)` on a prebuilt key-to-member table, for comparison',
     rate(ops, (i) => map.get(keys[i & mask])!),
   ],
   ['`murmur3(key)` alone', rate(ops, (i) => murmur3(keys[i & mask]))],
-  ['`primaryOf(ring, key)`', rate(ops, (i) => primaryOf(ring, keys[i & mask])!.length)],
+  ['`primaryOf(ring, key)`', rate(ops, (i) => primaryOf(settled, keys[i & mask])!.length)],
   [
     '`ownersForWrite(ring, key, out)`, RF 2',
-    rate(ops, (i) => ownersForWrite(ring, keys[i & mask], owners).length),
+    rate(ops, (i) => ownersForWrite(settled, keys[i & mask], owners).length),
+  ],
+  [
+    '`ownersForWrite(ring, key, out)`, RF 2, one member joining and one leaving',
+    rate(ops, (i) => ownersForWrite(changing, keys[i & mask], owners).length),
   ],
 ];
 out();

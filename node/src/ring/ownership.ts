@@ -15,7 +15,7 @@
  * every member is joining (a new cluster) CURRENT is empty and NEXT serves alone. Pure.
  */
 import { murmur3 } from './hash.js';
-import { CURRENT, NEXT, ownersOfHash, type Ring } from './ring.js';
+import { ANY, CURRENT, NEXT, ownersOfHash, type Ring } from './ring.js';
 
 export type Consistency = 'one' | 'quorum' | 'all';
 
@@ -28,8 +28,14 @@ export interface Replicas {
   next: string[];
 }
 
+/** Whether no member is joining or leaving: then both views are every member. */
+const settled = (ring: Ring) =>
+  ring.eligible[CURRENT] === ring.eligible[ANY] && ring.eligible[NEXT] === ring.eligible[ANY];
+
 /** The CURRENT owners, then the NEXT owners not among them, into `out`. */
 function union(ring: Ring, hash: number, out: string[], next: string[]): string[] {
+  // Outside changes, one walk gives both views (the common case, on every request).
+  if (settled(ring)) return ownersOfHash(ring, hash, ring.replicationFactor, ANY, out);
   ownersOfHash(ring, hash, ring.replicationFactor, CURRENT, out);
   ownersOfHash(ring, hash, ring.replicationFactor, NEXT, next);
   for (const id of next) if (!out.includes(id)) out.push(id);

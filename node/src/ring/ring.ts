@@ -42,6 +42,13 @@ export interface Ring {
   readonly tokens: Uint32Array;
   /** owners[i]: index into `ids` of the member that placed tokens[i]. */
   readonly owners: Uint16Array;
+  /**
+   * Search accelerator: buckets[b] is the first token whose top bits are >= b, so a lookup
+   * binary-searches one bucket of about two tokens instead of the whole array.
+   */
+  readonly buckets: Uint32Array;
+  /** 32 minus the bucket bits: a hash's bucket is `hash >>> shift`. */
+  readonly shift: number;
   /** Per-lookup marks of members already chosen (stamp = lookup number); private to lookups. */
   readonly scratch: { seen: Uint32Array; stamp: number };
 }
@@ -92,6 +99,14 @@ export function buildRing(source: RingDocument | readonly string[], options: Rin
     tokens[i] = Math.floor(packed[i] / 65536);
     owners[i] = packed[i] % 65536;
   }
+  // About two tokens a bucket, at most 2^16 buckets (256 KiB); a shift of 32 would be 0 in JS.
+  const bits = Math.min(16, Math.max(1, Math.floor(Math.log2(Math.max(count, 1))) - 1));
+  const shift = 32 - bits;
+  const buckets = new Uint32Array((1 << bits) + 1);
+  for (let b = 0, i = 0; b < buckets.length; b++) {
+    while (i < count && tokens[i] >>> shift < b) i++;
+    buckets[b] = i;
+  }
   const views = Uint8Array.from(members, (m) => VIEWS_OF[m.state]);
   const eligible = [0, CURRENT, NEXT, ANY].map((view) => views.filter((v) => (v & view) !== 0).length);
   return {
@@ -102,14 +117,18 @@ export function buildRing(source: RingDocument | readonly string[], options: Rin
     eligible,
     tokens,
     owners,
+    buckets,
+    shift,
     scratch: { seen: new Uint32Array(members.length), stamp: 0 },
   };
 }
 
 /** Index of the first token >= hash, wrapping to 0 past the end. */
-function firstTokenAtOrAfter(tokens: Uint32Array, hash: number): number {
-  let lo = 0;
-  let hi = tokens.length;
+function firstTokenAtOrAfter(ring: Ring, hash: number): number {
+  const { tokens, buckets } = ring;
+  const bucket = hash >>> ring.shift;
+  let lo = buckets[bucket];
+  let hi = buckets[bucket + 1];
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (tokens[mid] < hash) lo = mid + 1;
@@ -119,8 +138,8 @@ function firstTokenAtOrAfter(tokens: Uint32Array, hash: number): number {
 }
 
 /**
- * The first `count` distinct members of `view` clockwise from `hash` (fewer when the view has
- * fewer), into `out` (cleared first) and returned.
+ * The first `count` distinct members of `view` clockwise from `hash` (an unsigned 32-bit
+ * murmur3), fewer when the view has fewer, into `out` (cleared first) and returned.
  */
 export function ownersOfHash(
   ring: Ring,
@@ -140,7 +159,7 @@ export function ownersOfHash(
   }
   const { seen, stamp } = scratch;
   const n = tokens.length;
-  let i = firstTokenAtOrAfter(tokens, hash);
+  let i = firstTokenAtOrAfter(ring, hash);
   // Every eligible member has a token, so one turn of the circle always finds `want` of them.
   for (let steps = 0; steps < n && out.length < want; steps++) {
     const m = owners[i];

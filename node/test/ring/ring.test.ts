@@ -10,6 +10,7 @@ import {
   movedFraction,
   NEXT,
   ownersOf,
+  ownersOfHash,
   type View,
 } from '../../src/ring/ring.js';
 import { murmur3 } from '../../src/ring/hash.js';
@@ -204,6 +205,34 @@ describe('the ring itself', () => {
       expect(ring.tokens[i]).toBe(murmur3(`${ring.ids[m]}#${tokenIndex(ring.ids[m], ring.tokens[i])}`));
     });
     expect(counts).toEqual([100, 100, 100]);
+  });
+
+  test('a lookup starts at the first token >= the hash, at the edges of tokens and buckets too', () => {
+    for (const [size, vnodes] of [
+      [1, 1],
+      [2, 3],
+      [3, 100],
+      [64, 2048],
+    ]) {
+      const ring = buildRing(
+        Array.from({ length: size }, (_, i) => `m-${i}`),
+        { vnodes },
+      );
+      const { tokens, owners, ids } = ring;
+      const naive = (hash: number) => {
+        const i = tokens.findIndex((t) => t >= hash);
+        return ids[owners[i < 0 ? 0 : i]];
+      };
+      const probes = [0, 1, 0xffffffff, 0xfffffffe, 2 ** 31, 2 ** 16, 2 ** 16 - 1];
+      for (let i = 0; i < tokens.length; i += Math.ceil(tokens.length / 300)) {
+        probes.push(tokens[i], tokens[i] + 1, Math.max(0, tokens[i] - 1));
+      }
+      for (let b = 0; b < 300; b++) {
+        const spread = Math.imul(b, 0x9e3779b9) >>> 0;
+        probes.push((spread & ~0xffff) >>> 0, (spread | 0xffff) >>> 0);
+      }
+      for (const hash of probes) expect([hash, ownersOfHash(ring, hash, 1)[0]]).toEqual([hash, naive(hash)]);
+    }
   });
 
   test('lookups fill the caller array in place and stay right past the stamp wrap-around', () => {
