@@ -11,7 +11,17 @@
  *   the ring is settled every replica does.
  */
 import { parseRingDocument, type RingDocument } from '../../node/src/ring/document.js';
-import { placementOf, replicasOf, type Placement } from '../../node/src/ring/placement.js';
+import { buildRing, replicasOf as ringReplicasOf, type Ring } from '../../node/src/ring/index.js';
+
+interface Placement {
+  document: RingDocument;
+  ring: Ring;
+}
+const placementOf = (document: RingDocument, vnodes: number): Placement => ({
+  document,
+  ring: buildRing(document, { vnodes }),
+});
+const replicasOf = (placement: Placement, key: string) => ringReplicasOf(placement.ring, key);
 import { memberId, ordinalOf } from '../src/names.js';
 import { memberStatuses, nextScalingAction, type NodeReport, type ScalingAction } from '../src/scaling.js';
 

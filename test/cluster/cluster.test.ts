@@ -4,7 +4,7 @@
  */
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import { waitFor } from '../support/node-process.js';
-import { replicasOf, placementOf } from '../../node/src/ring/placement.js';
+import { buildRing, replicasOf } from '../../node/src/ring/index.js';
 
 const clusters: LocalCluster[] = [];
 afterEach(async () => {
@@ -114,12 +114,12 @@ test('SIGSTOP of one node: writes still succeed; after SIGCONT its hints arrive 
   }
   expect(writer.failures).toBe(0);
   // Every owner of every key ends up with the acknowledged value.
-  const placement = placementOf(cluster.ring);
+  const ring = buildRing(cluster.ring);
   await waitFor(
     'replicas to converge',
     async () => {
       for (const [key, value] of writer.acked) {
-        for (const owner of replicasOf(placement, key).all) {
+        for (const owner of replicasOf(ring, key).all) {
           const response = await fetch(`${cluster.url(owner)}/v1/internal/entries/${key}`, {
             headers: { authorization: `Bearer ${cluster.peerToken}` },
           });

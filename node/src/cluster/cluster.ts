@@ -16,16 +16,18 @@ import { checkWritePreconditions, type Reply } from '../http/key-ops.js';
 import { etagMatches, formatEtag, type Preconditions } from '../http/request-parts.js';
 import type { Consistency } from '../http/config.js';
 import type { Logger } from '../log.js';
-import { isNewerRing, type RingDocument } from '../ring/document.js';
 import {
   acksNeeded,
-  placementOf,
+  isNewerRing,
+  NEXT,
+  ownersOf,
+  readView,
   replicasOf,
-  satisfied,
-  type Placement,
+  writeSatisfied,
   type Replicas,
-} from '../ring/placement.js';
-import { ownersOf } from '../ring/ring.js';
+  type RingDocument,
+} from '../ring/index.js';
+import { placementOf, type Placement } from './placement.js';
 import { HintStore } from './hints.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
@@ -120,7 +122,7 @@ export class Cluster {
 
   async handle(request: KeyRequest): Promise<Reply> {
     const placement = this.placement as Placement;
-    const replicas = replicasOf(placement, request.key);
+    const replicas = replicasOf(placement.ring, request.key);
     const self = this.options.selfId;
     const isReplica = replicas.all.includes(self);
     if (!request.forwarded && replicas.all[0] !== self) {
@@ -247,9 +249,7 @@ export class Cluster {
     const hit = replica.store.slotOf(key) >= 0; // counts the hit or miss
     const local = replica.read(key);
     const others = replicas.all.filter((id) => id !== selfId);
-    const wanted = hit
-      ? Math.max(0, acksNeeded(level, replicas.next.length || replicas.current.length) - 1)
-      : others.length;
+    const wanted = hit ? Math.max(0, acksNeeded(level, readView(replicas).length) - 1) : others.length;
     const asked = others.filter((id) => !this.suspected(id)).slice(0, wanted);
     const answers = await Promise.all(
       asked.map((id) =>
@@ -285,13 +285,13 @@ export class Cluster {
     const self = this.options.selfId;
     const acked = new Set([self]);
     const others = replicas.all.filter((id) => id !== self);
-    if (satisfied(replicas, acked, level) && others.length === 0) return Promise.resolve();
+    if (writeSatisfied(replicas, acked, level) && others.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let pending = others.length;
       let done = false;
       const check = () => {
         if (done) return;
-        if (satisfied(replicas, acked, level)) {
+        if (writeSatisfied(replicas, acked, level)) {
           done = true;
           resolve();
         } else if (pending === 0) {
@@ -362,8 +362,8 @@ export class Cluster {
 
   /** Members of the next view that are not replicas of `key`, in ring order after its replicas. */
   private fallbacks(key: string, replicas: Replicas): string[] {
-    const { next } = this.placement as Placement;
-    return ownersOf(next, key, next.members.length).filter(
+    const { ring } = this.placement as Placement;
+    return ownersOf(ring, key, ring.eligible[NEXT], NEXT).filter(
       (id) => !replicas.all.includes(id) && id !== this.options.selfId,
     );
   }
@@ -420,8 +420,8 @@ export class Cluster {
     for (const key of keys) {
       if (this.placement !== next) return; // a newer ring took over
       this.counters.rebalanceKeysScanned++;
-      const owners = replicasOf(next, key).all;
-      const before = previous === undefined ? [] : replicasOf(previous, key).all;
+      const owners = replicasOf(next.ring, key).all;
+      const before = previous === undefined ? [] : replicasOf(previous.ring, key).all;
       for (const id of owners) {
         if (id === selfId || before.includes(id)) continue;
         const entry = replica.read(key);

@@ -1,11 +1,15 @@
 /**
  * The ring document (Contract 2): who the members are and in which state. Published by the
- * operator or by `ringcache local`; installed on nodes with PUT /v1/ring. Parsing is strict
+ * operator or by the local launcher; installed on nodes with PUT /v1/ring. Parsing is strict
  * and pure: a document is either valid as a whole or refused with a message naming the field.
+ * Unknown fields are ignored, so a newer publisher can add some without breaking older nodes.
  */
 
 export const MEMBER_STATES = ['joining', 'active', 'leaving'] as const;
 export type MemberState = (typeof MEMBER_STATES)[number];
+
+/** Owner indices are 16-bit and every member places thousands of tokens: keep rings small. */
+export const MAX_MEMBERS = 1024;
 
 export interface RingMember {
   /** Stable identity (the StatefulSet pod name); never a pod IP. */
@@ -15,11 +19,18 @@ export interface RingMember {
   state: MemberState;
 }
 
+export interface RingPublisher {
+  /** Lease holder that published this document (the operator pod, or the local launcher). */
+  holder: string;
+  leaseTransitions: number;
+}
+
 export interface RingDocument {
   epoch: number;
   replicationFactor: number;
   members: RingMember[];
-  publisher?: { holder: string; leaseTransitions: number };
+  /** Absent when no lease stands behind the document (a single local node, tests). */
+  publisher?: RingPublisher;
 }
 
 export class RingError extends Error {
@@ -30,52 +41,81 @@ export class RingError extends Error {
   }
 }
 
+/**
+ * Member ids are hashed as `<id>#<i>` and tie-broken by id order: ASCII without `#` keeps both
+ * the same in every language (no UTF-16 vs UTF-8 ordering, no Unicode normalization).
+ */
+const ID = /^[A-Za-z0-9._-]{1,253}$/;
+/** host:port; the host is a DNS name, an IPv4 address or a bracketed IPv6 address. */
+const ADDRESS = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** A value for an error message: JSON, cut short so a huge input cannot make a huge message. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 function nonNegativeInteger(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new RingError(`${field} must be a non-negative integer, got ${JSON.stringify(value)}`);
+    throw new RingError(`${field} must be a non-negative integer, got ${show(value)}`);
   }
   return value;
+}
+
+function parseMember(member: unknown, i: number, ids: Set<string>): RingMember {
+  const field = `members[${i}]`;
+  if (!isObject(member)) throw new RingError(`${field} must be an object, got ${show(member)}`);
+  const { id, address, state } = member;
+  if (typeof id !== 'string' || !ID.test(id)) {
+    throw new RingError(`${field}.id must be 1 to 253 characters of A-Z a-z 0-9 . _ -, got ${show(id)}`);
+  }
+  if (ids.has(id)) throw new RingError(`${field}.id ${show(id)} appears twice`);
+  ids.add(id);
+  const port = typeof address === 'string' ? ADDRESS.exec(address)?.[1] : undefined;
+  if (port === undefined || Number(port) < 1 || Number(port) > 65535) {
+    throw new RingError(
+      `${field}.address must be host:port with a port from 1 to 65535, got ${show(address)}`,
+    );
+  }
+  if (!(MEMBER_STATES as readonly unknown[]).includes(state)) {
+    throw new RingError(`${field}.state must be one of ${MEMBER_STATES.join(', ')}, got ${show(state)}`);
+  }
+  return { id, address: address as string, state: state as MemberState };
+}
+
+function parsePublisher(publisher: unknown): RingPublisher {
+  if (!isObject(publisher)) throw new RingError(`publisher must be an object, got ${show(publisher)}`);
+  const { holder, leaseTransitions } = publisher;
+  if (typeof holder !== 'string' || holder.length === 0) {
+    throw new RingError(`publisher.holder must be a non-empty string, got ${show(holder)}`);
+  }
+  return { holder, leaseTransitions: nonNegativeInteger(leaseTransitions, 'publisher.leaseTransitions') };
 }
 
 export function parseRingDocument(json: unknown): RingDocument {
   if (!isObject(json)) throw new RingError('the ring document must be a JSON object');
   const epoch = nonNegativeInteger(json.epoch, 'epoch');
-  const replicationFactor = nonNegativeInteger(json.replicationFactor, 'replicationFactor');
-  if (replicationFactor < 1) throw new RingError('replicationFactor must be at least 1');
-  if (!Array.isArray(json.members)) throw new RingError('members must be an array');
-  const ids = new Set<string>();
-  const members = json.members.map((member: unknown, i): RingMember => {
-    if (!isObject(member)) throw new RingError(`members[${i}] must be an object`);
-    const { id, address, state } = member;
-    if (typeof id !== 'string' || id.length === 0 || id.length > 253) {
-      throw new RingError(`members[${i}].id must be a non-empty string of at most 253 characters`);
-    }
-    if (ids.has(id)) throw new RingError(`members[${i}].id ${JSON.stringify(id)} appears twice`);
-    ids.add(id);
-    if (typeof address !== 'string' || !/^[^\s/]+:\d{1,5}$/.test(address)) {
-      throw new RingError(`members[${i}].address must be host:port, got ${JSON.stringify(address)}`);
-    }
-    if (!(MEMBER_STATES as readonly unknown[]).includes(state)) {
-      throw new RingError(
-        `members[${i}].state must be one of ${MEMBER_STATES.join(', ')}, got ${JSON.stringify(state)}`,
-      );
-    }
-    return { id, address, state: state as MemberState };
-  });
-  const document: RingDocument = { epoch, replicationFactor, members };
-  if (json.publisher !== undefined) {
-    const { publisher } = json;
-    if (!isObject(publisher) || typeof publisher.holder !== 'string') {
-      throw new RingError('publisher must be {"holder": string, "leaseTransitions": integer}');
-    }
-    document.publisher = {
-      holder: publisher.holder,
-      leaseTransitions: nonNegativeInteger(publisher.leaseTransitions, 'publisher.leaseTransitions'),
-    };
+  const replicationFactor = json.replicationFactor;
+  if (
+    typeof replicationFactor !== 'number' ||
+    !Number.isSafeInteger(replicationFactor) ||
+    replicationFactor < 1
+  ) {
+    throw new RingError(`replicationFactor must be an integer of at least 1, got ${show(replicationFactor)}`);
   }
+  if (!Array.isArray(json.members))
+    throw new RingError(`members must be an array, got ${show(json.members)}`);
+  if (json.members.length > MAX_MEMBERS) {
+    throw new RingError(`members must have at most ${MAX_MEMBERS} entries, got ${json.members.length}`);
+  }
+  const ids = new Set<string>();
+  const members = json.members.map((member: unknown, i) => parseMember(member, i, ids));
+  const document: RingDocument = { epoch, replicationFactor, members };
+  if (json.publisher !== undefined) document.publisher = parsePublisher(json.publisher);
   return document;
 }
 

@@ -2,7 +2,7 @@
  * The placement hash: MurmurHash3 x86_32 (Austin Appleby, public domain) with seed 0 over the
  * UTF-8 bytes of a string, as an unsigned 32-bit integer. Chosen because every language has
  * it, it has good avalanche on short similar strings ("node-0#17"), and it needs no BigInt.
- * Test vectors: docs/ring.md.
+ * Test vectors: docs/ring.md and node/test/ring/vectors.json.
  */
 const encoder = new TextEncoder();
 const scratch = new Uint8Array(1024);
