@@ -18,13 +18,14 @@ import type { Consistency } from '../http/config.js';
 import type { Logger } from '../log.js';
 import {
   acksNeeded,
-  isNewerRing,
+  admitRing,
   NEXT,
   ownersOf,
   readView,
   replicasOf,
   writeSatisfied,
   type Replicas,
+  type RingAdmission,
   type RingDocument,
 } from '../ring/index.js';
 import { placementOf, type Placement } from './placement.js';
@@ -91,9 +92,10 @@ export class Cluster {
     return this.placement !== undefined;
   }
 
-  /** Installs a newer ring; returns false for a stale one. Starts the hand-off to new owners. */
-  install(document: RingDocument): boolean {
-    if (!isNewerRing(this.placement?.document, document)) return false;
+  /** Installs a newer ring from the current publisher (admitRing); starts the hand-off to new owners. */
+  install(document: RingDocument): RingAdmission {
+    const admission = admitRing(this.placement?.document, document);
+    if (!admission.install) return admission;
     const previous = this.placement;
     this.placement = placementOf(document);
     this.options.logger.info('ring installed', {
@@ -101,7 +103,7 @@ export class Cluster {
       members: document.members.map((m) => `${m.id}:${m.state}`),
     });
     this.rebalancing = this.handOff(previous, this.placement);
-    return true;
+    return admission;
   }
 
   /** This node's own copy of `key`, for a peer's read. */

@@ -119,13 +119,8 @@ export function createApp(ctx: AppContext): express.Express {
         if (err instanceof RingError) throw new ApiError(400, 'INVALID_BODY', err.message);
         throw new ApiError(400, 'INVALID_BODY', 'the ring document must be JSON');
       }
-      if (!ctx.cluster.install(document)) {
-        throw new ApiError(
-          409,
-          'STALE_RING',
-          `epoch ${document.epoch} is not newer than the installed ${ctx.cluster.epoch}`,
-        );
-      }
+      const admission = ctx.cluster.install(document);
+      if (!admission.install) throw new ApiError(409, admission.code, admission.message);
       res.json({ installed: document.epoch });
     },
   });

@@ -22,6 +22,7 @@ export type ApiErrorCode =
   | 'TOO_MANY_CONNECTIONS'
   | 'SHUTTING_DOWN'
   | 'STALE_RING'
+  | 'DEPOSED_PUBLISHER'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 

@@ -123,3 +123,44 @@ export function parseRingDocument(json: unknown): RingDocument {
 export function isNewerRing(current: RingDocument | undefined, candidate: RingDocument): boolean {
   return current === undefined || candidate.epoch > current.epoch;
 }
+
+export type RingAdmission =
+  { install: true } | { install: false; code: 'STALE_RING' | 'DEPOSED_PUBLISHER'; message: string };
+
+/**
+ * Whether a node installs `candidate` over `current`. Beyond a higher epoch, a document
+ * published under a Lease must come from the current term: a leader deposed while it was
+ * publishing (fewer lease transitions, or the same term under another holder) is refused even
+ * with a higher epoch, so two operators can never interleave rings. A document without a
+ * publisher cannot replace one published under a Lease.
+ */
+export function admitRing(current: RingDocument | undefined, candidate: RingDocument): RingAdmission {
+  if (!isNewerRing(current, candidate)) {
+    return {
+      install: false,
+      code: 'STALE_RING',
+      message: `epoch ${candidate.epoch} is not newer than the installed ${current?.epoch}`,
+    };
+  }
+  const held = current?.publisher;
+  if (held === undefined) return { install: true };
+  const by = candidate.publisher;
+  if (by === undefined) {
+    return {
+      install: false,
+      code: 'DEPOSED_PUBLISHER',
+      message: `a ring without a publisher cannot replace one published by ${held.holder} (lease transitions ${held.leaseTransitions})`,
+    };
+  }
+  const deposed =
+    by.leaseTransitions < held.leaseTransitions ||
+    (by.leaseTransitions === held.leaseTransitions && by.holder !== held.holder);
+  if (deposed) {
+    return {
+      install: false,
+      code: 'DEPOSED_PUBLISHER',
+      message: `publisher ${by.holder} (lease transitions ${by.leaseTransitions}) was deposed by ${held.holder} (lease transitions ${held.leaseTransitions})`,
+    };
+  }
+  return { install: true };
+}

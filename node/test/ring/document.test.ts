@@ -1,5 +1,11 @@
 /** The ring document (Contract 2): what parses, and the exact message for each bad field. */
-import { isNewerRing, parseRingDocument, RingError, type RingDocument } from '../../src/ring/document.js';
+import {
+  admitRing,
+  isNewerRing,
+  parseRingDocument,
+  RingError,
+  type RingDocument,
+} from '../../src/ring/document.js';
 
 const member = { id: 'demo-0', address: 'demo-0.demo-nodes.default.svc:8080', state: 'active' };
 const valid = {
@@ -138,4 +144,38 @@ test('epochs only grow', () => {
   expect(isNewerRing(parsed, { ...parsed, epoch: 6 })).toBe(false);
   expect(isNewerRing(parsed, { ...parsed, epoch: 7 })).toBe(false);
   expect(isNewerRing(parsed, { ...parsed, epoch: 8 })).toBe(true);
+});
+
+test('a ring from a deposed publisher is refused even with a higher epoch', () => {
+  const installed: RingDocument = parseRingDocument(valid); // holder ...-x2, transitions 3
+  const next = (holder: string, leaseTransitions: number): RingDocument => ({
+    ...installed,
+    epoch: 8,
+    publisher: { holder, leaseTransitions },
+  });
+  expect(admitRing(installed, next('ringcache-operator-7d9c-x2', 3))).toEqual({ install: true });
+  expect(admitRing(installed, next('ringcache-operator-new', 4))).toEqual({ install: true });
+  expect(admitRing(installed, next('ringcache-operator-old', 2))).toEqual({
+    install: false,
+    code: 'DEPOSED_PUBLISHER',
+    message:
+      'publisher ringcache-operator-old (lease transitions 2) was deposed by ringcache-operator-7d9c-x2 (lease transitions 3)',
+  });
+  expect(admitRing(installed, next('ringcache-operator-other', 3))).toMatchObject({
+    install: false,
+    code: 'DEPOSED_PUBLISHER',
+  });
+  const { publisher: _none, ...unpublished } = next('x', 0);
+  expect(admitRing(installed, unpublished)).toEqual({
+    install: false,
+    code: 'DEPOSED_PUBLISHER',
+    message:
+      'a ring without a publisher cannot replace one published by ringcache-operator-7d9c-x2 (lease transitions 3)',
+  });
+  expect(admitRing({ ...unpublished, epoch: 7 }, next('anyone', 0))).toEqual({ install: true });
+  expect(admitRing(installed, { ...installed, epoch: 7 })).toEqual({
+    install: false,
+    code: 'STALE_RING',
+    message: 'epoch 7 is not newer than the installed 7',
+  });
 });
