@@ -11,10 +11,10 @@ afterEach(async () => {
   await Promise.all(clusters.splice(0).map((c) => c.stop()));
 });
 
-async function startCluster(nodes: number): Promise<LocalCluster> {
+async function startCluster(nodes: number, nodeArgs: string[] = []): Promise<LocalCluster> {
   const cluster = new LocalCluster({
     replicationFactor: 2,
-    nodeArgs: ['--replica-timeout-ms', '400'],
+    nodeArgs: ['--replica-timeout-ms', '400', ...nodeArgs],
   });
   clusters.push(cluster);
   await cluster.start(nodes);
@@ -139,8 +139,17 @@ test('SIGSTOP of one node: writes still succeed; after SIGCONT its hints arrive 
   expect(await writer.lost(ids)).toEqual([]);
 });
 
-test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost', async () => {
-  const cluster = await startCluster(3);
+/** A node's own copy of `key` (value or tombstone frame), or undefined; read with the peer credential. */
+async function heldBy(cluster: LocalCluster, id: string, key: string): Promise<Buffer | undefined> {
+  const response = await fetch(`${cluster.url(id)}/v1/internal/entries/${encodeURIComponent(key)}`, {
+    headers: { authorization: `Bearer ${cluster.peerToken}` },
+  });
+  const body = Buffer.from(await response.arrayBuffer());
+  return response.status === 200 ? body : undefined;
+}
+
+test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost; after the grace every key sits on its owners only', async () => {
+  const cluster = await startCluster(3, ['--unowned-grace-ms', '1000', '--anti-entropy-interval-ms', '300']);
   const writer = new Writer(cluster, () =>
     [...cluster.nodes.keys()].filter((id) =>
       cluster.ring.members.some((m) => m.id === id && m.state === 'active'),
@@ -164,6 +173,67 @@ test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost'
   expect(cluster.ring.members.map((m) => m.state)).toEqual(['active', 'active', 'active']);
   expect(writer.acked.size).toBe(100);
   expect(await writer.lost([...cluster.nodes.keys()])).toEqual([]);
+
+  // Nodes that held keys during the changes drop what they no longer own once the grace is over.
+  const ring = buildRing(cluster.ring);
+  const misplaced = async () => {
+    const found: string[] = [];
+    for (const key of writer.acked.keys()) {
+      const owners = replicasOf(ring, key).all;
+      for (const id of cluster.nodes.keys()) {
+        const held = (await heldBy(cluster, id, key)) !== undefined;
+        if (held !== owners.includes(id))
+          found.push(`${key} ${held ? 'held by non-owner' : 'missing on owner'} ${id}`);
+      }
+    }
+    return found;
+  };
+  await waitFor('every key on its owners only', async () => (await misplaced()).length === 0, 30_000).catch(
+    async (err: Error) => {
+      throw new Error(`${err.message}: ${(await misplaced()).slice(0, 5).join('; ')}`);
+    },
+  );
+});
+
+test('anti-entropy: a node restarted empty gets its share back without any client traffic, deletes included', async () => {
+  const cluster = await startCluster(3, ['--anti-entropy-interval-ms', '300']);
+  const ids = [...cluster.nodes.keys()].sort();
+  const writer = new Writer(cluster, () => ids, 150);
+  await writer.write(150);
+  expect(writer.failures).toBe(0);
+  const deleted = [...writer.acked.keys()].slice(0, 15);
+  for (const key of deleted) {
+    const response = await fetch(`${cluster.url(ids[0])}/v1/keys/${key}`, { method: 'DELETE' });
+    expect(response.status).toBe(204);
+    writer.acked.delete(key);
+  }
+  const victim = ids[2];
+  await cluster.restart(victim); // kill -9, then the same identity and port, empty
+  const ring = buildRing(cluster.ring);
+  const owned = [...writer.acked].filter(([key]) => replicasOf(ring, key).all.includes(victim));
+  expect(owned.length).toBeGreaterThan(20);
+  const missing = async () => {
+    const found: string[] = [];
+    for (const [key, value] of owned) {
+      const held = await heldBy(cluster, victim, key);
+      if (held === undefined || !held.toString().endsWith(value)) found.push(key);
+    }
+    return found;
+  };
+  // Nothing reads or writes these keys: only anti-entropy can bring them back.
+  await waitFor(
+    'the restarted node to hold its share again',
+    async () => (await missing()).length === 0,
+    30_000,
+  );
+  const deletedOwned = deleted.filter((key) => replicasOf(ring, key).all.includes(victim));
+  for (const key of deletedOwned) {
+    const held = await heldBy(cluster, victim, key);
+    // Absent, or the tombstone itself: never the deleted value.
+    expect(held === undefined || !held.toString().includes(`"tombstone":false`)).toBe(true);
+  }
+  expect(await writer.lost(ids)).toEqual([]);
+  for (const key of deleted) expect((await fetch(`${cluster.url(victim)}/v1/keys/${key}`)).status).toBe(404);
 });
 
 test('ring epochs: a stale publication is refused; a node that missed one learns it from a peer', async () => {

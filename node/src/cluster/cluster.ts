@@ -29,6 +29,7 @@ import {
   type RingDocument,
 } from '../ring/index.js';
 import { placementOf, type Placement } from './placement.js';
+import { AntiEntropy } from './anti-entropy-exchange.js';
 import { HintStore } from './hints.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
@@ -57,6 +58,8 @@ export interface ClusterOptions {
   peers: Peers;
   logger: Logger;
   hintLimit: number;
+  /** How long after a ring (and this node's hand-off for it) entries it does not own are kept. */
+  unownedGraceMs: number;
   now: () => number;
 }
 
@@ -72,12 +75,30 @@ export class Cluster {
   };
   /** The epoch whose hand-off (streaming to new owners) this node has finished. */
   handoffEpoch = 0;
+  /** When the current ring was installed (ms), for the grace before dropping unowned entries. */
+  private installedAt = 0;
+  readonly antiEntropy: AntiEntropy;
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
   private readonly suspects = new Map<string, number>();
 
   constructor(private readonly options: ClusterOptions) {
     this.hints = new HintStore(options.hintLimit);
+    this.antiEntropy = new AntiEntropy({
+      selfId: options.selfId,
+      replica: options.replica,
+      peers: options.peers,
+      logger: options.logger,
+      placement: () => this.placement,
+      mayDropUnowned: () =>
+        this.handoffEpoch === this.epoch && this.options.now() - this.installedAt >= options.unownedGraceMs,
+      now: options.now,
+    });
+  }
+
+  /** The installed ring as built for lookups (anti-entropy routes compare against it). */
+  get currentPlacement(): Placement | undefined {
+    return this.placement;
   }
 
   get ring(): RingDocument | undefined {
@@ -98,6 +119,7 @@ export class Cluster {
     if (!admission.install) return admission;
     const previous = this.placement;
     this.placement = placementOf(document);
+    this.installedAt = this.options.now();
     this.options.logger.info('ring installed', {
       epoch: document.epoch,
       members: document.members.map((m) => `${m.id}:${m.state}`),
@@ -449,6 +471,7 @@ export class Cluster {
       handoffEpoch: this.handoffEpoch,
       handoffComplete: this.placement !== undefined && this.handoffEpoch === this.epoch,
       hints: { pending: this.hints.size, delivered: this.hints.delivered, dropped: this.hints.dropped },
+      antiEntropy: { ...this.antiEntropy.counters },
       ...this.counters,
     };
   }

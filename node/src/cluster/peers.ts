@@ -115,6 +115,49 @@ export class Peers {
     };
   }
 
+  /** Sends our range digests; the ranges that differ, or undefined when the peer holds another epoch. */
+  async compareDigests(address: string, epoch: number, digests: Uint32Array): Promise<number[] | undefined> {
+    const answer = (await this.postJson(address, '/v1/internal/digests', {
+      epoch,
+      digests: Array.from(digests),
+    })) as { ranges: number[] | null };
+    return answer.ranges ?? undefined;
+  }
+
+  /** Sends our versions of whole ranges; the peer sends what we lack and answers the keys it needs. */
+  async sync(
+    address: string,
+    epoch: number,
+    ranges: readonly number[],
+    versions: readonly (readonly [string, number])[],
+  ): Promise<string[] | undefined> {
+    const answer = (await this.postJson(
+      address,
+      '/v1/internal/sync',
+      { epoch, ranges, versions },
+      60_000,
+    )) as { want: string[] | null };
+    return answer.want ?? undefined;
+  }
+
+  private async postJson(address: string, path: string, body: unknown, timeoutMs = 30_000): Promise<unknown> {
+    const response = await this.call(
+      address,
+      path,
+      {
+        method: 'POST',
+        headers: this.headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify(body),
+      },
+      timeoutMs,
+    );
+    if (response.status !== 200) {
+      await response.arrayBuffer();
+      throw new PeerError(address, `${path} answered ${response.status}`);
+    }
+    return response.json();
+  }
+
   async installRing(address: string, document: RingDocument): Promise<number> {
     const response = await this.call(address, '/v1/ring', {
       method: 'PUT',

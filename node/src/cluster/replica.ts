@@ -4,6 +4,7 @@
  * tombstones, kept for a grace period longer than any hint or repair can be late, so a stale
  * copy arriving later cannot bring a deleted key back.
  */
+import { versionMillis } from '../store/hlc.js';
 import type { Store } from '../store/store.js';
 
 export interface ReplicaEntry {
@@ -53,7 +54,7 @@ export class Replica {
 
   /** Applies a copy from a peer if it is newer than what is here; true when it changed something. */
   apply(entry: ReplicaEntry): boolean {
-    const here = this.versionHere(entry.key);
+    const here = this.versionOf(entry.key);
     if (here !== undefined && here >= entry.version) {
       this.store.clock.observe(entry.version);
       return false;
@@ -61,7 +62,12 @@ export class Replica {
     if (entry.tombstone) {
       this.store.clock.observe(entry.version);
       this.store.delete(entry.key);
-      this.tombstones.set(entry.key, { version: entry.version, until: this.now() + this.tombstoneGraceMs });
+      // The grace runs from the delete itself, not from its arrival: a tombstone that one node
+      // pruned and a peer sends back must not start a new grace period, or two nodes could
+      // hand it to each other forever.
+      const until = versionMillis(entry.version) + this.tombstoneGraceMs;
+      if (until > this.now()) this.tombstones.set(entry.key, { version: entry.version, until });
+      else this.tombstones.delete(entry.key);
       return true;
     }
     if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) return false;
@@ -78,12 +84,18 @@ export class Replica {
   delete(key: string): ReplicaEntry {
     const version = this.store.clock.now();
     this.store.delete(key);
-    this.tombstones.set(key, { version, until: this.now() + this.tombstoneGraceMs });
+    this.tombstones.set(key, { version, until: versionMillis(version) + this.tombstoneGraceMs });
     return { key, version, expiresAt: 0, contentType: '', value: new Uint8Array(0), tombstone: true };
   }
 
   /** Called after a local write: it supersedes any tombstone. */
   wrote(key: string): void {
+    this.tombstones.delete(key);
+  }
+
+  /** Drops a key this node no longer owns: value and tombstone, leaving no trace. */
+  forget(key: string): void {
+    this.store.delete(key);
     this.tombstones.delete(key);
   }
 
@@ -98,7 +110,8 @@ export class Replica {
     return this.tombstones.keys();
   }
 
-  private versionHere(key: string): number | undefined {
+  /** The version held here (live value or tombstone), without copying the value. */
+  versionOf(key: string): number | undefined {
     return this.store.peekVersion(key) ?? this.tombstones.get(key)?.version;
   }
 }

@@ -44,6 +44,15 @@ export function parsePositiveInteger(text: string): number {
   return value;
 }
 
+/** An integer >= 0, where 0 means "off" for intervals. */
+export function parseNonNegativeInteger(text: string): number {
+  const value = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new Error(`expected an integer of 0 or more, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
 export function parsePort(text: string): number {
   const port = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -11,6 +11,8 @@ import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.j
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
 import { HEADER_EPOCH, HEADER_HINT_FOR, HEADER_SENDER, type Peers } from '../cluster/peers.js';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from '../cluster/entry-frames.js';
+import { differingRanges, parseDigests, parseRanges, parseVersions } from '../cluster/anti-entropy.js';
+import { MAX_SYNC_VERSIONS } from '../cluster/anti-entropy-exchange.js';
 import { RingError, parseRingDocument } from '../ring/document.js';
 import { decodeKey } from './request-parts.js';
 import type { KeyHandlerContext } from './key-handler.js';
@@ -87,6 +89,56 @@ export function createApp(ctx: AppContext): express.Express {
       res.json({
         applied: ctx.cluster.applyFromPeer(entries, typeof hintFor === 'string' ? hintFor : undefined),
       });
+    },
+  });
+  // Anti-entropy (cluster/anti-entropy-exchange.ts): digests, then versions of differing ranges.
+  const syncPeer = (req: Request, epoch: unknown) => {
+    const placement = ctx.cluster.currentPlacement;
+    const sender = String(req.headers[HEADER_SENDER] ?? '');
+    const peer = sender.slice(0, sender.indexOf('@'));
+    if (placement === undefined || epoch !== placement.document.epoch) return undefined;
+    if (!placement.byId.has(peer)) {
+      throw new ApiError(400, 'INVALID_HEADER', `sender ${JSON.stringify(peer)} is not a member of the ring`);
+    }
+    return { placement, peer };
+  };
+  const readJson = async (req: Request, limit: number): Promise<Record<string, unknown>> => {
+    const body = await readBody(req, limit, 'request');
+    try {
+      const json: unknown = JSON.parse(body.toString('utf8'));
+      if (json !== null && typeof json === 'object' && !Array.isArray(json))
+        return json as Record<string, unknown>;
+    } catch {
+      // answered below
+    }
+    throw new ApiError(400, 'INVALID_BODY', 'the body must be a JSON object');
+  };
+  const asBadBody = <T>(parse: () => T): T => {
+    try {
+      return parse();
+    } catch (err) {
+      throw new ApiError(400, 'INVALID_BODY', (err as Error).message);
+    }
+  };
+  route(app, '/v1/internal/digests', {
+    post: async (req, res) => {
+      const json = await readJson(req, 64 * 1024);
+      const theirs = asBadBody(() => parseDigests(json.digests));
+      const pair = syncPeer(req, json.epoch);
+      if (pair === undefined) return void res.json({ epoch: ctx.cluster.epoch, ranges: null });
+      const ours = await ctx.cluster.antiEntropy.digestsFor(pair.placement, pair.peer);
+      res.json({ epoch: ctx.cluster.epoch, ranges: differingRanges(ours, theirs) });
+    },
+  });
+  route(app, '/v1/internal/sync', {
+    post: async (req, res) => {
+      const json = await readJson(req, 32 * 1024 * 1024);
+      const ranges = asBadBody(() => parseRanges(json.ranges));
+      const versions = asBadBody(() => parseVersions(json.versions, MAX_SYNC_VERSIONS));
+      const pair = syncPeer(req, json.epoch);
+      if (pair === undefined) return void res.json({ epoch: ctx.cluster.epoch, want: null });
+      const want = await ctx.cluster.antiEntropy.answerSync(pair.placement, pair.peer, ranges, versions);
+      res.json({ epoch: ctx.cluster.epoch, want });
     },
   });
   app.get('/v1/internal/entries/:key', (req, res) => {

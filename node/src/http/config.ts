@@ -11,6 +11,7 @@ import {
   parseBytes,
   parseChoice,
   parsePort,
+  parseNonNegativeInteger,
   parsePositiveInteger,
   parseText,
 } from '../config/parse.js';
@@ -135,6 +136,22 @@ export const NODE_OPTIONS = {
     description: 'how long a delete is remembered so late copies cannot resurrect the key',
     parse: parsePositiveInteger,
   }),
+  antiEntropyIntervalMs: option({
+    flag: '--anti-entropy-interval-ms',
+    env: 'RINGCACHE_ANTI_ENTROPY_INTERVAL_MS',
+    defaultValue: 30_000,
+    description:
+      'how often replicas compare range digests with each peer and exchange what differs (0 = never)',
+    parse: parseNonNegativeInteger,
+  }),
+  unownedGraceMs: option({
+    flag: '--unowned-grace-ms',
+    env: 'RINGCACHE_UNOWNED_GRACE_MS',
+    defaultValue: 60_000,
+    description:
+      'how long a node keeps entries it no longer owns after a new ring (and its hand-off) before dropping them',
+    parse: parsePositiveInteger,
+  }),
   metricsAuth: option({
     flag: '--metrics-auth',
     env: 'RINGCACHE_METRICS_AUTH',
@@ -235,6 +252,8 @@ export interface NodeConfig {
   replicaTimeoutMs: number;
   maxHints: number;
   tombstoneGraceMs: number;
+  antiEntropyIntervalMs: number;
+  unownedGraceMs: number;
   metricsAuth: boolean;
   maxConnections: number;
   headersTimeoutMs: number;

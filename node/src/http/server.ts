@@ -49,6 +49,7 @@ export async function startNode(
     peers,
     logger,
     hintLimit: config.maxHints,
+    unownedGraceMs: config.unownedGraceMs,
     now,
   });
   const metrics = createNodeMetrics(store);
@@ -118,6 +119,11 @@ export async function startNode(
     void cluster.deliverHints().finally(() => (delivering = false));
   }, 250);
   hintDelivery.unref();
+  const antiEntropy =
+    config.antiEntropyIntervalMs > 0
+      ? setInterval(() => void cluster.antiEntropy.round(), config.antiEntropyIntervalMs)
+      : undefined;
+  antiEntropy?.unref();
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -126,6 +132,7 @@ export async function startNode(
       logger.info('shutting down', { reason, openConnections: sockets.size });
       clearInterval(expiry);
       clearInterval(hintDelivery);
+      clearInterval(antiEntropy);
       const deadline = setTimeout(() => {
         logger.warn('shutdown deadline reached; closing remaining connections', { open: sockets.size });
         server.closeAllConnections();
