@@ -16,7 +16,6 @@ import type { Logger } from '../log.js';
 import {
   addToDigests,
   compareVersions,
-  differingRanges,
   emptyDigests,
   rangeOf,
   RANGES,
