@@ -13,13 +13,7 @@
 import { murmur3 } from '../ring/hash.js';
 import { ownersForWrite } from '../ring/index.js';
 import type { Logger } from '../log.js';
-import {
-  addToDigests,
-  compareVersions,
-  emptyDigests,
-  rangeOf,
-  RANGES,
-} from './anti-entropy.js';
+import { addToDigests, compareVersions, emptyDigests, rangeOf, RANGES } from './anti-entropy.js';
 import type { Peers } from './peers.js';
 import type { Placement } from './placement.js';
 import type { Replica, ReplicaEntry } from './replica.js';
