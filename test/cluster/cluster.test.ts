@@ -4,6 +4,7 @@
  */
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import { waitFor } from '../support/node-process.js';
+import { heldBy, Writer } from '../support/cluster-writer.js';
 import { buildRing, replicasOf } from '../../node/src/ring/index.js';
 
 const clusters: LocalCluster[] = [];
@@ -19,69 +20,6 @@ async function startCluster(nodes: number, nodeArgs: string[] = []): Promise<Loc
   clusters.push(cluster);
   await cluster.start(nodes);
   return cluster;
-}
-
-/**
- * One writer: sequential writes of k0..k(keys-1), round-robin over the nodes `targets()` names.
- * For each key it records the last acknowledged value and any later unacknowledged attempts,
- * which may or may not have landed.
- */
-class Writer {
-  readonly acked = new Map<string, string>();
-  readonly uncertain = new Map<string, Set<string>>();
-  count = 0;
-  failures = 0;
-
-  constructor(
-    private readonly cluster: LocalCluster,
-    private readonly targets: () => string[],
-    private readonly keys = 100,
-  ) {}
-
-  async write(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      const key = `k${this.count % this.keys}`;
-      const value = `v${this.count}`;
-      const ids = this.targets();
-      const id = ids[this.count % ids.length];
-      this.count++;
-      let ok = false;
-      try {
-        const response = await fetch(`${this.cluster.url(id)}/v1/keys/${key}`, {
-          method: 'PUT',
-          body: value,
-          signal: AbortSignal.timeout(5000),
-        });
-        ok = response.status === 201 || response.status === 204;
-        await response.arrayBuffer();
-      } catch {
-        ok = false;
-      }
-      if (ok) {
-        this.acked.set(key, value);
-        this.uncertain.delete(key);
-      } else {
-        this.failures++;
-        const set = this.uncertain.get(key) ?? new Set<string>();
-        set.add(value);
-        this.uncertain.set(key, set);
-      }
-    }
-  }
-
-  /** Reads every acknowledged key through `via` and returns the keys whose value is wrong. */
-  async lost(via: string[]): Promise<string[]> {
-    const wrong: string[] = [];
-    for (const [key, value] of this.acked) {
-      for (const id of via) {
-        const response = await fetch(`${this.cluster.url(id)}/v1/keys/${key}`);
-        const text = response.status === 200 ? await response.text() : `<${response.status}>`;
-        if (text !== value && !this.uncertain.get(key)?.has(text))
-          wrong.push(`${key} via ${id}: ${text}, acked ${value}`);
-      }
-    }
-    return wrong;
-  }
 }
 
 test('kill -9 of one node of 3 (RF 2, quorum) while writing: every acknowledged write reads back', async () => {
@@ -138,15 +76,6 @@ test('SIGSTOP of one node: writes still succeed; after SIGCONT its hints arrive 
   );
   expect(await writer.lost(ids)).toEqual([]);
 });
-
-/** A node's own copy of `key` (value or tombstone frame), or undefined; read with the peer credential. */
-async function heldBy(cluster: LocalCluster, id: string, key: string): Promise<Buffer | undefined> {
-  const response = await fetch(`${cluster.url(id)}/v1/internal/entries/${encodeURIComponent(key)}`, {
-    headers: { authorization: `Bearer ${cluster.peerToken}` },
-  });
-  const body = Buffer.from(await response.arrayBuffer());
-  return response.status === 200 ? body : undefined;
-}
 
 test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost; after the grace every key sits on its owners only', async () => {
   const cluster = await startCluster(3, ['--unowned-grace-ms', '1000', '--anti-entropy-interval-ms', '300']);

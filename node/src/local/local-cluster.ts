@@ -19,7 +19,10 @@ const CLI = fileURLToPath(
 export interface LocalNode {
   id: string;
   port: number;
+  /** host:port the node listens on (clients and the launcher use it). */
   address: string;
+  /** host:port the ring gives peers for it: `address` unless a harness puts a proxy in between. */
+  ringAddress: string;
   child: ChildProcess;
   exited: Promise<number | null>;
 }
@@ -33,6 +36,11 @@ export interface LocalClusterOptions {
   /** Where node logs go (default: discarded). */
   onLog?: (id: string, line: string) => void;
   token?: string;
+  /**
+   * The address peers are told to reach a node at (default: where it listens). A test harness
+   * puts a TCP proxy there to cut links between nodes while clients still reach every node.
+   */
+  ringAddress?: (node: { id: string; address: string }) => Promise<string> | string;
 }
 
 export class LocalCluster {
@@ -95,7 +103,9 @@ export class LocalCluster {
       child.stderr?.on('data', (chunk: Buffer) => this.options.onLog?.(id, chunk.toString()));
       void exited.then((code) => reject(new Error(`node ${id} exited with ${code} before listening`)));
     });
-    const node: LocalNode = { id, port: actualPort, address: `${this.host}:${actualPort}`, child, exited };
+    const address = `${this.host}:${actualPort}`;
+    const ringAddress = (await this.options.ringAddress?.({ id, address })) ?? address;
+    const node: LocalNode = { id, port: actualPort, address, ringAddress, child, exited };
     this.nodes.set(id, node);
     return node;
   }
@@ -205,7 +215,7 @@ export class LocalCluster {
 }
 
 function member(node: LocalNode, state: RingMember['state']): RingMember {
-  return { id: node.id, address: node.address, state };
+  return { id: node.id, address: node.ringAddress, state };
 }
 
 /** Waits for a child to exit (used by callers that signal nodes themselves). */

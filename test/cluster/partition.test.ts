@@ -1,0 +1,75 @@
+/**
+ * A partition between two nodes of three, made by TCP proxies between the nodes (clients still
+ * reach every node): writes succeed on both sides under `one`, replicas converge after the
+ * partition heals, and no write acknowledged under `quorum` is lost.
+ */
+import { LocalCluster } from '../../node/src/local/local-cluster.js';
+import { buildRing, replicasOf } from '../../node/src/ring/index.js';
+import { heldBy, Writer } from '../support/cluster-writer.js';
+import { waitFor } from '../support/node-process.js';
+import { PartitionProxies } from '../support/partition-proxy.js';
+
+let cluster: LocalCluster | undefined;
+const proxies = new PartitionProxies();
+
+afterEach(async () => {
+  await cluster?.stop();
+  await proxies.close();
+});
+
+async function hintsStored(id: string): Promise<number> {
+  const status = (await (await fetch(`${cluster!.url(id)}/v1/status`)).json()) as {
+    cluster: { hintsStored: number };
+  };
+  return status.cluster.hintsStored;
+}
+
+test('partition between two nodes: writes on both sides under one, convergence after healing, no quorum write lost', async () => {
+  cluster = new LocalCluster({
+    replicationFactor: 2,
+    nodeArgs: ['--replica-timeout-ms', '400', '--anti-entropy-interval-ms', '500'],
+    ringAddress: ({ id, address }) => proxies.proxyFor(id, address),
+  });
+  await cluster.start(3);
+  const [a, b, c] = [...cluster.nodes.keys()].sort();
+  const writers = {
+    oneOnA: new Writer(cluster, () => [a], 40, { prefix: 'one-a-', consistency: 'one' }),
+    oneOnB: new Writer(cluster, () => [b], 40, { prefix: 'one-b-', consistency: 'one' }),
+    quorum: new Writer(cluster, () => [a, b], 60, { prefix: 'q-', consistency: 'quorum' }),
+  };
+  await writers.quorum.write(60); // before the partition
+  expect(writers.quorum.failures).toBe(0);
+  const hintsBefore = (await hintsStored(a)) + (await hintsStored(b)) + (await hintsStored(c));
+
+  proxies.partition(a, b);
+  await Promise.all([writers.oneOnA.write(80), writers.oneOnB.write(80), writers.quorum.write(120)]);
+  // Each side keeps taking writes under `one`: the other side's copies go to c as hints.
+  expect(writers.oneOnA.failures).toBe(0);
+  expect(writers.oneOnB.failures).toBe(0);
+  const hintsDuring = (await hintsStored(a)) + (await hintsStored(b)) + (await hintsStored(c));
+  expect(hintsDuring).toBeGreaterThan(hintsBefore); // the cut was real: copies could not go direct
+
+  proxies.heal();
+  const ring = buildRing(cluster.ring);
+  const all = [writers.oneOnA, writers.oneOnB, writers.quorum];
+  const diverged = async () => {
+    const found: string[] = [];
+    for (const writer of all) {
+      for (const [key, value] of writer.acked) {
+        for (const owner of replicasOf(ring, key).all) {
+          const held = await heldBy(cluster!, owner, key);
+          if (held === undefined || !held.toString().endsWith(value)) found.push(`${key} on ${owner}`);
+        }
+      }
+    }
+    return found;
+  };
+  await waitFor(
+    'every owner to hold every acknowledged write',
+    async () => (await diverged()).length === 0,
+    30_000,
+  ).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${(await diverged()).slice(0, 5).join('; ')}`);
+  });
+  for (const writer of all) expect(await writer.lost([a, b, c])).toEqual([]);
+});
