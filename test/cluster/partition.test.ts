@@ -17,11 +17,12 @@ afterEach(async () => {
   await proxies.close();
 });
 
+/** ringcache_hints_stored_total from a node's /metrics. */
 async function hintsStored(id: string): Promise<number> {
-  const status = (await (await fetch(`${cluster!.url(id)}/v1/status`)).json()) as {
-    cluster: { hintsStored: number };
-  };
-  return status.cluster.hintsStored;
+  const text = await (await fetch(`${cluster!.url(id)}/metrics`)).text();
+  const match = /^ringcache_hints_stored_total (\d+)$/m.exec(text);
+  if (match === null) throw new Error(`no ringcache_hints_stored_total in the metrics of ${id}`);
+  return Number(match[1]);
 }
 
 test('partition between two nodes: writes on both sides under one, convergence after healing, no quorum write lost', async () => {

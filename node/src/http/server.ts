@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { NodeConfig } from './config.js';
 import { bearerCheck } from './auth.js';
 import { createNodeMetrics } from './metrics.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import { createApp } from './app.js';
 import { createKeyHandler, isKeyPath } from './key-handler.js';
 import { errorBody } from './errors.js';
@@ -53,6 +54,7 @@ export async function startNode(
     now,
   });
   const metrics = createNodeMetrics(store);
+  registerClusterMetrics(metrics.registry, cluster);
   let draining = false;
   const context = {
     store,
