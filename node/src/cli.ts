@@ -8,6 +8,7 @@ commands:
   node       run one cache node (ringcache node --help)
   local      run a small cluster on this machine, no Kubernetes (ringcache local --help)
   operator   run the Kubernetes operator (ringcache operator --help)
+  drain      hand the local node's entries to their successors before it stops (preStop)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -22,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'local': {
       const { runLocalCommand } = await import('./local/local-command.js');
       return runLocalCommand(argv.slice(1));
+    }
+    case 'drain': {
+      const { runDrainCommand } = await import('./http/drain-command.js');
+      return runDrainCommand(argv.slice(1));
     }
     case 'node': {
       const { runNodeCommand } = await import('./http/node-command.js');

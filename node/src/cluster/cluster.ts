@@ -30,6 +30,7 @@ import {
 } from '../ring/index.js';
 import { placementOf, type Placement } from './placement.js';
 import { AntiEntropy } from './anti-entropy-exchange.js';
+import { drainTargets, ringWithoutSelf } from './drain.js';
 import { HintStore } from './hints.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
@@ -50,6 +51,18 @@ export interface KeyRequest {
   /** Headers to pass on when forwarding (authorization, preconditions, TTL, ...). */
   passHeaders: Record<string, string>;
   path: string;
+}
+
+export interface DrainReport {
+  epoch: number;
+  /** Entries sent as plain copies to successors that own them. */
+  copies: number;
+  /** Entries sent as hints for this node to successors that do not own them. */
+  hints: number;
+  /** Entries a successor did not take. */
+  failed: number;
+  /** Why nothing was sent, when nothing had to be. */
+  skipped?: string;
 }
 
 export interface ClusterOptions {
@@ -75,6 +88,11 @@ export class Cluster {
   };
   /** The epoch whose hand-off (streaming to new owners) this node has finished. */
   handoffEpoch = 0;
+  /**
+   * Set by drain(): the node is stopping and has handed its entries over, so it takes no new
+   * copies (peers send them to fallbacks, hints stay with their holders until it restarts).
+   */
+  private drained = false;
   /** When the current ring was installed (ms), for the grace before dropping unowned entries. */
   private installedAt = 0;
   readonly antiEntropy: AntiEntropy;
@@ -168,6 +186,8 @@ export class Cluster {
     if (!isReplica) {
       throw new ApiError(503, 'UNAVAILABLE', 'this node does not hold the key in its ring; retry');
     }
+    if (this.drained)
+      throw new ApiError(503, 'SHUTTING_DOWN', 'this node has been drained; retry on another node');
     switch (request.operation) {
       case 'get':
       case 'head':
@@ -394,6 +414,7 @@ export class Cluster {
 
   /** A peer's copies: keep the newest; with `hintFor`, hold them for that member instead. */
   applyFromPeer(entries: readonly ReplicaEntry[], hintFor: string | undefined): number {
+    if (this.drained) throw new ApiError(503, 'SHUTTING_DOWN', 'this node has been drained');
     let applied = 0;
     for (const entry of entries) {
       if (hintFor !== undefined && hintFor !== this.options.selfId) {
@@ -408,7 +429,11 @@ export class Cluster {
   /** Delivers held hints to members that answer again. */
   async deliverHints(batchSize = 256): Promise<void> {
     for (const id of this.hints.peers()) {
-      if (this.placement?.byId.get(id) === undefined) continue;
+      if (this.placement === undefined) return;
+      if (this.placement.byId.get(id) === undefined) {
+        this.rehomeHints(id, batchSize);
+        continue;
+      }
       const batch = this.hints.pending(id, batchSize);
       try {
         await this.options.peers.apply(this.address(id), batch);
@@ -418,6 +443,79 @@ export class Cluster {
         // still unreachable; keep the hints
       }
     }
+  }
+
+  /**
+   * Hints for a member that left the ring go to the keys' owners instead (applied here when
+   * this node owns the key, held as hints for the others), so a copy a drained node handed
+   * over is not stranded when that node never comes back.
+   */
+  private rehomeHints(departed: string, batchSize: number): void {
+    const placement = this.placement as Placement;
+    const batch = this.hints.pending(departed, batchSize);
+    for (const entry of batch) {
+      for (const owner of replicasOf(placement.ring, entry.key).all) {
+        if (owner === this.options.selfId) this.options.replica.apply(entry);
+        else this.hints.add(owner, entry);
+      }
+    }
+    this.hints.markDelivered(departed, batch);
+  }
+
+  /**
+   * Backstop for a node stopping outside a membership change (drain.ts): every entry it owns
+   * goes to its successors, as a plain copy to those that own the key and as a hint for this
+   * node to the others. Resolves when everything was sent (or refused).
+   */
+  async drain(): Promise<DrainReport> {
+    const placement = this.placement;
+    const { selfId, replica, peers, logger } = this.options;
+    const report: DrainReport = { epoch: this.epoch, copies: 0, hints: 0, failed: 0 };
+    const member = placement?.byId.get(selfId);
+    if (placement === undefined || member === undefined)
+      return { ...report, skipped: 'not a member of a ring' };
+    if (member.state === 'leaving' && this.handoffEpoch === this.epoch) {
+      return { ...report, skipped: 'already handed off as a leaving member' };
+    }
+    this.drained = true; // from here on, copies go to the successors, not here
+    const successors = ringWithoutSelf(placement.document, selfId);
+    const batches = new Map<string, { to: string; hint: boolean; entries: ReplicaEntry[]; bytes: number }>();
+    const flush = async (name: string) => {
+      const batch = batches.get(name);
+      if (batch === undefined || batch.entries.length === 0) return;
+      batches.delete(name);
+      try {
+        await peers.apply(this.address(batch.to), batch.entries, batch.hint ? selfId : undefined, 30_000);
+        report[batch.hint ? 'hints' : 'copies'] += batch.entries.length;
+      } catch (err) {
+        report.failed += batch.entries.length;
+        logger.warn('drain: a successor did not take a batch', { to: batch.to, err });
+      }
+    };
+    const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
+    for (const key of keys) {
+      const owners = replicasOf(placement.ring, key).all;
+      if (!owners.includes(selfId)) continue;
+      const entry = replica.read(key);
+      if (entry === undefined) continue;
+      const { copies, hints } = drainTargets(successors, owners, selfId, key);
+      for (const [ids, hint] of [
+        [copies, false],
+        [hints, true],
+      ] as const) {
+        for (const to of ids) {
+          const name = `${hint ? 'hint' : 'copy'}:${to}`;
+          let batch = batches.get(name);
+          if (batch === undefined) batches.set(name, (batch = { to, hint, entries: [], bytes: 0 }));
+          batch.entries.push(entry);
+          batch.bytes += entry.value.length + key.length;
+          if (batch.entries.length >= 256 || batch.bytes >= 4 * 1024 * 1024) await flush(name);
+        }
+      }
+    }
+    for (const name of [...batches.keys()]) await flush(name);
+    logger.info('drained', { ...report });
+    return report;
   }
 
   /**

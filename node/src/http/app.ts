@@ -141,6 +141,11 @@ export function createApp(ctx: AppContext): express.Express {
       res.json({ epoch: ctx.cluster.epoch, want });
     },
   });
+  route(app, '/v1/internal/drain', {
+    post: async (_req, res) => {
+      res.json(await ctx.cluster.drain());
+    },
+  });
   app.get('/v1/internal/entries/:key', (req, res) => {
     const key = decodeKey(encodeURIComponent(req.params.key as string));
     const entry = ctx.cluster.readLocal(key);
