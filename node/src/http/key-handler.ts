@@ -74,6 +74,8 @@ export function createKeyHandler(
   ) => {
     const headers = reply.headers;
     if (reply.body === undefined && reply.status === 201) headers.push('Content-Length', '0');
+    // Ring-aware clients compare it with their ring's epoch and refetch the ring when it is newer.
+    if (ctx.cluster.active) headers.push('X-Ringcache-Epoch', String(ctx.cluster.epoch));
     if (ctx.draining()) headers.push('Connection', 'close');
     res.writeHead(reply.status, headers);
     res.end(reply.body);
@@ -97,6 +99,7 @@ export function createKeyHandler(
     const headers: string[] = ['Content-Type', 'application/json'];
     if (body !== undefined) headers.push('Content-Length', String(Buffer.byteLength(body)));
     for (const [name, value] of Object.entries(error.headers)) headers.push(name, value);
+    if (ctx.cluster.active) headers.push('X-Ringcache-Epoch', String(ctx.cluster.epoch));
     if (ctx.draining() || !unreadBodyIsSmall(req)) headers.push('Connection', 'close');
     if (!res.headersSent) {
       res.writeHead(error.status, headers);

@@ -1,0 +1,190 @@
+/**
+ * RingcacheClient: a ring-aware client of the node's HTTP API (docs/http-api.md). It sends
+ * each key straight to its primary (no forwarding hop), refreshes the ring when a node answers
+ * with a newer epoch, and on a connection error, a timeout or a 503 retries on the key's next
+ * owner. Requests are idempotent to retry: a write carries its value, and a retried write
+ * that landed twice gets a newer version of the same value.
+ */
+import { buildRing, parseRingDocument } from '../ring/index.js';
+import { errorFromAnswer, RingcacheError } from './errors.js';
+import {
+  checkOptions,
+  CLIENT_DEFAULTS,
+  type CacheEntry,
+  type ClientOptions,
+  type DeleteOptions,
+  type ReadOptions,
+  type SetOptions,
+  type SetResult,
+} from './options.js';
+import { targetsFor, type Routing } from './routing.js';
+import { Transport, TransportError, type Exchange } from './transport.js';
+
+const MAX_KEY_BYTES = 250;
+
+export class RingcacheClient {
+  private readonly options: Required<Pick<ClientOptions, 'timeoutMs' | 'retries' | 'maxSockets'>> &
+    ClientOptions;
+  private readonly transport: Transport;
+  private routing: Routing | undefined;
+  private refreshing: Promise<void> | undefined;
+  private rotation = 0;
+
+  constructor(options: ClientOptions) {
+    checkOptions(options);
+    this.options = { ...CLIENT_DEFAULTS, ...options, endpoints: [...options.endpoints] };
+    this.transport = new Transport(this.options.maxSockets);
+  }
+
+  /** The ring epoch the client routes by (0 before it has one). */
+  get epoch(): number {
+    return this.routing?.document.epoch ?? 0;
+  }
+
+  /** Fetches the ring from the first endpoint or member that has one; keeps the newest. */
+  refreshRing(): Promise<void> {
+    this.refreshing ??= this.fetchRing().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async fetchRing(): Promise<void> {
+    const candidates = [...this.options.endpoints, ...(this.routing?.addressOf.values() ?? [])];
+    for (const address of new Set(candidates)) {
+      let answer: Exchange;
+      try {
+        answer = await this.transport.send(
+          address,
+          'GET',
+          '/v1/ring',
+          this.headers(),
+          undefined,
+          this.options.timeoutMs,
+        );
+      } catch {
+        continue;
+      }
+      if (answer.status !== 200) continue; // 404: that node serves alone
+      const document = parseRingDocument(JSON.parse(answer.body.toString('utf8')));
+      if (document.epoch > this.epoch && document.members.length > 0) {
+        this.routing = {
+          document,
+          ring: buildRing(document),
+          addressOf: new Map(document.members.map((m) => [m.id, m.address])),
+        };
+      }
+      return;
+    }
+  }
+
+  async get(key: string, options: ReadOptions = {}): Promise<CacheEntry | undefined> {
+    const answer = await this.call('GET', key, options.consistency, {}, undefined);
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw errorFromAnswer(answer.status, answer.body);
+    const ttl = answer.headers['x-ttl-ms'];
+    const entry: CacheEntry = {
+      value: answer.body,
+      contentType: String(answer.headers['content-type'] ?? 'application/octet-stream'),
+      etag: String(answer.headers.etag ?? ''),
+    };
+    if (ttl !== undefined) entry.ttlMs = Number(ttl);
+    return entry;
+  }
+
+  async set(key: string, value: Buffer | Uint8Array | string, options: SetOptions = {}): Promise<SetResult> {
+    const headers: Record<string, string> = {
+      'content-type': options.contentType ?? 'application/octet-stream',
+    };
+    if (options.ttlMs !== undefined) {
+      if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 1) {
+        throw new RingcacheError(
+          'INVALID_OPTION',
+          `ttlMs must be a positive integer, got ${String(options.ttlMs)}`,
+        );
+      }
+      headers['x-ttl-ms'] = String(options.ttlMs);
+    }
+    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
+    if (options.ifAbsent === true) headers['if-none-match'] = '*';
+    const body =
+      typeof value === 'string'
+        ? Buffer.from(value)
+        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const answer = await this.call('PUT', key, options.consistency, headers, body);
+    if (answer.status !== 201 && answer.status !== 204) throw errorFromAnswer(answer.status, answer.body);
+    return { created: answer.status === 201, etag: String(answer.headers.etag ?? '') };
+  }
+
+  /** Deletes `key`; false when it was absent. */
+  async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
+    const headers: Record<string, string> = {};
+    if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
+    const answer = await this.call('DELETE', key, options.consistency, headers, undefined);
+    if (answer.status === 404) return false;
+    if (answer.status !== 204) throw errorFromAnswer(answer.status, answer.body);
+    return true;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.transport.close();
+  }
+
+  private headers(): Record<string, string> {
+    return this.options.token === undefined ? {} : { authorization: `Bearer ${this.options.token}` };
+  }
+
+  /** Sends to the key's owners in turn until one answers with something other than 503. */
+  private async call(
+    method: string,
+    key: string,
+    consistency: string | undefined,
+    extra: Record<string, string>,
+    body: Buffer | undefined,
+  ): Promise<Exchange> {
+    checkKey(key);
+    if (this.routing === undefined) await this.refreshRing();
+    const headers = { ...this.headers(), ...extra };
+    const level = consistency ?? this.options.consistency;
+    if (level !== undefined) headers['x-consistency'] = level;
+    const path = `/v1/keys/${encodeURIComponent(key)}`;
+    const attempts = this.options.retries + 1;
+    const targets = targetsFor(this.routing, this.options.endpoints, key, attempts, this.rotation++);
+    let failure: Error | undefined;
+    for (const address of targets) {
+      let answer: Exchange;
+      try {
+        answer = await this.transport.send(address, method, path, headers, body, this.options.timeoutMs);
+      } catch (err) {
+        if (!(err instanceof TransportError)) throw err;
+        failure = err;
+        void this.refreshRing(); // a node gone may mean a new ring
+        continue;
+      }
+      const epoch = Number(answer.headers['x-ringcache-epoch']);
+      if (epoch > this.epoch) void this.refreshRing();
+      if (answer.status === 503) {
+        failure = errorFromAnswer(answer.status, answer.body);
+        continue;
+      }
+      return answer;
+    }
+    if (failure instanceof RingcacheError) throw failure;
+    throw new RingcacheError(
+      'UNAVAILABLE',
+      `no node answered for key ${JSON.stringify(key)} after ${targets.length} attempts: ${failure?.message ?? 'no targets'}`,
+    );
+  }
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new RingcacheError('INVALID_KEY', 'a key must be a non-empty string');
+  }
+  const bytes = Buffer.byteLength(key);
+  if (bytes > MAX_KEY_BYTES) {
+    throw new RingcacheError(
+      'INVALID_KEY',
+      `key of ${bytes} bytes exceeds the limit of ${MAX_KEY_BYTES} bytes`,
+    );
+  }
+}
