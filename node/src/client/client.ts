@@ -18,7 +18,7 @@ import {
   type SetResult,
 } from './options.js';
 import { targetsFor, type Routing } from './routing.js';
-import { Transport, TransportError, type Exchange } from './transport.js';
+import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 
 const MAX_KEY_BYTES = 250;
 

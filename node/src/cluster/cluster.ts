@@ -210,12 +210,12 @@ export class Cluster {
     );
     const headers: string[] = [];
     for (const name of ['content-type', 'etag', 'x-ttl-ms', 'allow', 'www-authenticate']) {
-      const value = response.headers.get(name);
-      if (value !== null) headers.push(name, value);
+      const value = response.headers[name];
+      if (value !== undefined) headers.push(name, String(value));
     }
     if (request.operation === 'head') {
-      const length = response.headers.get('content-length');
-      if (length !== null) headers.push('content-length', length);
+      const length = response.headers['content-length'];
+      if (length !== undefined) headers.push('content-length', String(length));
       return { status: response.status, headers };
     }
     return { status: response.status, headers, body: response.status === 204 ? undefined : response.body };

@@ -4,6 +4,7 @@
  * node that missed a publication learns of it), and has a deadline.
  */
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
+import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 import type { ReplicaEntry } from './replica.js';
 import type { RingDocument } from '../ring/document.js';
 
@@ -31,11 +32,17 @@ export class PeerError extends Error {
 }
 
 export class Peers {
+  private readonly transport = new Transport(64);
+
   constructor(
     private readonly self: PeerIdentity,
     private readonly peerToken: string | undefined,
     private readonly timeoutMs: number,
   ) {}
+
+  close(): void {
+    this.transport.close();
+  }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     const headers: Record<string, string> = {
@@ -50,13 +57,15 @@ export class Peers {
   private async call(
     address: string,
     path: string,
-    init: RequestInit,
+    init: { method?: string; headers: Record<string, string>; body?: Buffer | string },
     timeoutMs = this.timeoutMs,
-  ): Promise<Response> {
+  ): Promise<Exchange> {
     try {
-      return await fetch(`http://${address}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
+      return await this.transport.send(address, init.method ?? 'GET', path, init.headers, body, timeoutMs);
     } catch (err) {
-      throw new PeerError(address, (err as Error).message);
+      if (err instanceof TransportError) throw new PeerError(address, err.message.slice(address.length + 2));
+      throw err;
     }
   }
 
@@ -75,7 +84,6 @@ export class Peers {
       { method: 'POST', headers: this.headers(extra), body: encodeEntries(entries) },
       timeoutMs,
     );
-    await response.arrayBuffer();
     if (response.status !== 200) throw new PeerError(address, `apply answered ${response.status}`);
   }
 
@@ -84,10 +92,9 @@ export class Peers {
     const response = await this.call(address, `/v1/internal/entries/${encodeURIComponent(key)}`, {
       headers: this.headers(),
     });
-    const body = Buffer.from(await response.arrayBuffer());
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw new PeerError(address, `read answered ${response.status}`);
-    return decodeEntries(body, 1)[0];
+    return decodeEntries(response.body, 1)[0];
   }
 
   /** Forwards a client's key request to the node that coordinates it. */
@@ -108,11 +115,7 @@ export class Peers {
       },
       body,
     });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: Buffer.from(await response.arrayBuffer()),
-    };
+    return response;
   }
 
   /** Sends our range digests; the ranges that differ, or undefined when the peer holds another epoch. */
@@ -151,11 +154,8 @@ export class Peers {
       },
       timeoutMs,
     );
-    if (response.status !== 200) {
-      await response.arrayBuffer();
-      throw new PeerError(address, `${path} answered ${response.status}`);
-    }
-    return response.json();
+    if (response.status !== 200) throw new PeerError(address, `${path} answered ${response.status}`);
+    return JSON.parse(response.body.toString('utf8'));
   }
 
   async installRing(address: string, document: RingDocument): Promise<number> {
@@ -164,13 +164,12 @@ export class Peers {
       headers: this.headers({ 'content-type': 'application/json' }),
       body: JSON.stringify(document),
     });
-    await response.arrayBuffer();
     return response.status;
   }
 
   async fetchRing(address: string): Promise<unknown> {
     const response = await this.call(address, '/v1/ring', { headers: this.headers() });
     if (response.status !== 200) throw new PeerError(address, `ring answered ${response.status}`);
-    return response.json();
+    return JSON.parse(response.body.toString('utf8'));
   }
 }

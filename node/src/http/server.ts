@@ -141,6 +141,8 @@ export async function startNode(
       }, config.shutdownTimeoutMs);
       server.close(() => {
         clearTimeout(deadline);
+        peers.close(); // after the last request: in-flight ones may still forward
+
         logger.info('stopped', { reason });
         resolve();
       });

@@ -1,4 +1,4 @@
-/** One HTTP exchange over keep-alive connections (node:http): the client's only I/O. */
+/** One HTTP exchange over keep-alive connections (node:http): the I/O of the client library and of node-to-node calls (cheaper than fetch per call). */
 import { Agent, request } from 'node:http';
 
 export interface Exchange {

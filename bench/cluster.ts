@@ -1,0 +1,330 @@
+/**
+ * bench:cluster — what the cluster costs and how fast it moves data, on real node processes:
+ *
+ * 1. forwarding: keys sent to a node that does not own them (it forwards) vs straight to
+ *    their primary; throughput and latency ratios (3 nodes, RF 2, quorum);
+ * 2. the client library (ring-aware) vs plain HTTP to one fixed node, same load;
+ * 3. CPU seconds per acknowledged write, 3 nodes at RF 2 quorum vs one node (target <= 2.2x);
+ * 4. rebalance: 1 GB of 1 KiB values on one node, a second joins (RF 2: it receives all of
+ *    them); MB/s until the hand-off completes (target >= 100 MB/s).
+ *
+ * The load generator runs in this process (closed loop, `--concurrency` requests in flight).
+ * Prints progress and a table, writes bench/results/cluster.md.
+ *
+ *   npm run bench:cluster -- [--duration 8] [--concurrency 32] [--rebalance-mb 1024] [--quick]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { RingcacheClient } from '../node/src/client/index.js';
+import { BATCH_CONTENT_TYPE, encodeFrames } from '../node/src/http/batch-format.js';
+import { LocalCluster } from '../node/src/local/local-cluster.js';
+import { buildRing, ownersForWrite } from '../node/src/ring/index.js';
+
+interface Args {
+  duration: number;
+  concurrency: number;
+  rebalanceMb: number;
+  writes: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { duration: 8, concurrency: 32, rebalanceMb: 1024, writes: 40_000 };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--quick') {
+      Object.assign(args, { duration: 3, rebalanceMb: 128, writes: 10_000 });
+      continue;
+    }
+    const name = argv[i]
+      .replace(/^--/, '')
+      .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) as keyof Args;
+    const value = Number(argv[++i]);
+    if (!(name in args) || !(value > 0)) {
+      throw new Error(
+        'usage: bench:cluster [--duration s] [--concurrency n] [--rebalance-mb n] [--writes n] [--quick]',
+      );
+    }
+    args[name] = value;
+  }
+  return args;
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const VALUE = Buffer.alloc(100, 'v');
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** Closed-loop load: `concurrency` workers each sending `send(i)` until the time is up. */
+async function load(
+  seconds: number,
+  concurrency: number,
+  send: (i: number) => Promise<boolean>,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        const ok = await send(next++).catch(() => false);
+        latencies.push(performance.now() - started);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { requestsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), errors };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function http(
+  address: string,
+  method: string,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+) {
+  const [host, port] = address.split(':');
+  return new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+    const req = request({ agent, host, port: Number(port), method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const put = async (address: string, key: string) => {
+  const { status } = await http(address, 'PUT', `/v1/keys/${key}`, VALUE);
+  return status === 201 || status === 204;
+};
+const get = async (address: string, key: string) =>
+  (await http(address, 'GET', `/v1/keys/${key}`)).status === 200;
+
+/** Sum of user + system CPU seconds of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+async function startCluster(nodes: number, nodeArgs: string[] = []): Promise<LocalCluster> {
+  const cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--max-memory', '1GiB', ...nodeArgs] });
+  await cluster.start(nodes);
+  return cluster;
+}
+
+async function forwarding(args: Args) {
+  log('== forwarding: via a non-owner vs straight to the primary (3 nodes, RF 2, quorum)');
+  const cluster = await startCluster(3);
+  try {
+    const ring = buildRing(cluster.ring);
+    const [primary, , outsider] = [...cluster.nodes.keys()].sort();
+    // Keys owned by `primary` (first) and not by `outsider` at all: the outsider must forward.
+    const keys: string[] = [];
+    const owners: string[] = [];
+    for (let i = 0; keys.length < 2000; i++) {
+      const key = `fw-${i}`;
+      ownersForWrite(ring, key, owners);
+      if (owners[0] === primary && !owners.includes(outsider)) keys.push(key);
+    }
+    const direct = cluster.nodes.get(primary)!.address;
+    const via = cluster.nodes.get(outsider)!.address;
+    await Promise.all(keys.map((k) => put(direct, k)));
+    const result = {
+      getDirect: await load(args.duration, args.concurrency, (i) => get(direct, keys[i % keys.length])),
+      getVia: await load(args.duration, args.concurrency, (i) => get(via, keys[i % keys.length])),
+      putDirect: await load(args.duration, args.concurrency, (i) => put(direct, keys[i % keys.length])),
+      putVia: await load(args.duration, args.concurrency, (i) => put(via, keys[i % keys.length])),
+    };
+    for (const [name, r] of Object.entries(result)) {
+      log(
+        `  ${name}: ${Math.round(r.requestsPerSecond)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}`,
+      );
+    }
+    return result;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function clientVsHttp(args: Args) {
+  log('== the client library vs plain HTTP to one node (3 nodes, RF 2, quorum; GET and PUT of 100 B)');
+  const cluster = await startCluster(3);
+  const addresses = [...cluster.nodes.values()].map((n) => n.address);
+  const client = new RingcacheClient({ endpoints: addresses, maxSockets: 64 });
+  try {
+    const keys = Array.from({ length: 2000 }, (_, i) => `cl-${i}`);
+    for (const key of keys) await client.set(key, VALUE);
+    const fixed = addresses[0];
+    const result = {
+      clientGet: await load(
+        args.duration,
+        args.concurrency,
+        async (i) => (await client.get(keys[i % keys.length])) !== undefined,
+      ),
+      httpGet: await load(args.duration, args.concurrency, (i) => get(fixed, keys[i % keys.length])),
+      clientPut: await load(args.duration, args.concurrency, async (i) => {
+        await client.set(keys[i % keys.length], VALUE);
+        return true;
+      }),
+      httpPut: await load(args.duration, args.concurrency, (i) => put(fixed, keys[i % keys.length])),
+    };
+    for (const [name, r] of Object.entries(result)) {
+      log(
+        `  ${name}: ${Math.round(r.requestsPerSecond)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}`,
+      );
+    }
+    return result;
+  } finally {
+    client.close();
+    await cluster.stop();
+  }
+}
+
+/** CPU seconds per acknowledged write through the ring-aware client (no forwarding hop). */
+async function cpuPerWrite(args: Args, nodes: number) {
+  const cluster = await startCluster(nodes);
+  const client = new RingcacheClient({
+    endpoints: [...cluster.nodes.values()].map((n) => n.address),
+    maxSockets: 64,
+  });
+  try {
+    await client.set('warm-up', VALUE);
+    const pids = [...cluster.nodes.values()].map((n) => n.child.pid!);
+    const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    let acked = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: args.concurrency }, async () => {
+        while (next < args.writes) {
+          const i = next++;
+          await client.set(`cpu-${i % 10_000}`, VALUE).then(
+            () => acked++,
+            () => {},
+          );
+        }
+      }),
+    );
+    const spent = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before;
+    log(
+      `  ${nodes} node(s): ${acked} acknowledged writes, ${spent.toFixed(2)} CPU s, ${((spent / acked) * 1e6).toFixed(1)} µs/write`,
+    );
+    return spent / acked;
+  } finally {
+    client.close();
+    await cluster.stop();
+  }
+}
+
+async function status(address: string) {
+  const { body } = await http(address, 'GET', '/v1/status');
+  return JSON.parse(body.toString()) as {
+    store: { keys: number; bytes: number };
+    cluster: { handoffComplete: boolean; rebalanceSent: number };
+  };
+}
+
+async function rebalance(args: Args) {
+  const entries = Math.round((args.rebalanceMb * 1024 * 1024) / 1024);
+  log(
+    `== rebalance: ${entries} values of 1 KiB (${args.rebalanceMb} MiB) on one node; a second joins (RF 2)`,
+  );
+  const memory = `${Math.ceil((args.rebalanceMb * 1.6) / 1024) + 1}GiB`;
+  const cluster = new LocalCluster({
+    replicationFactor: 2,
+    nodeArgs: ['--max-memory', memory, '--max-batch-keys', '1000'],
+  });
+  try {
+    await cluster.start(1);
+    const source = [...cluster.nodes.values()][0].address;
+    const value = Buffer.alloc(1024, 'r');
+    const started = performance.now();
+    for (let done = 0; done < entries;) {
+      const frames = [];
+      for (let i = 0; i < 1000 && done < entries; i++, done++)
+        frames.push({ header: { key: `rb-${done}`, size: value.length }, value });
+      const { status: code } = await http(source, 'POST', '/v1/batch/set', encodeFrames(frames), {
+        'content-type': BATCH_CONTENT_TYPE,
+      });
+      if (code !== 200) throw new Error(`batch set answered ${code}`);
+      if (done % 100_000 === 0) log(`  loaded ${done}/${entries}`);
+    }
+    log(`  loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const joiner = await cluster.spawnNode();
+    const t0 = performance.now();
+    await cluster.publish([
+      ...cluster.ring.members,
+      { id: joiner.id, address: joiner.ringAddress, state: 'joining' },
+    ]);
+    let last = 0;
+    for (;;) {
+      const [from, to] = await Promise.all([status(source), status(joiner.address)]);
+      const seconds = (performance.now() - t0) / 1000;
+      if (seconds - last >= 1) {
+        last = seconds;
+        log(`  ${seconds.toFixed(1)} s: ${to.store.keys}/${entries} entries on the joiner`);
+      }
+      if (from.cluster.handoffComplete && to.store.keys >= entries) break;
+      if (seconds > 600) throw new Error('the hand-off did not finish within 10 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const megabytes = (entries * 1024) / 1024 / 1024;
+    log(
+      `  moved ${megabytes.toFixed(0)} MiB in ${seconds.toFixed(2)} s = ${(megabytes / seconds).toFixed(0)} MiB/s`,
+    );
+    return { entries, megabytes, seconds, mbPerSecond: megabytes / seconds };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const fw = await forwarding(args);
+  const cl = await clientVsHttp(args);
+  log('== CPU seconds per acknowledged write');
+  const single = await cpuPerWrite(args, 1);
+  const clustered = await cpuPerWrite(args, 3);
+  const rb = await rebalance(args);
+
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const row = (name: string, a: LoadResult, b: LoadResult) =>
+    `| ${name} | ${Math.round(a.requestsPerSecond)} | ${Math.round(b.requestsPerSecond)} | ${ratio(b.requestsPerSecond, a.requestsPerSecond)} | ${a.p50Ms.toFixed(2)} / ${a.p99Ms.toFixed(2)} | ${b.p50Ms.toFixed(2)} / ${b.p99Ms.toFixed(2)} |`;
+  const table = [
+    `| comparison | baseline req/s | measured req/s | throughput ratio | baseline p50 / p99 ms | measured p50 / p99 ms |`,
+    `|---|---:|---:|---:|---|---|`,
+    row('GET via a non-owner (baseline: to the primary)', fw.getDirect, fw.getVia),
+    row('PUT via a non-owner (baseline: to the primary)', fw.putDirect, fw.putVia),
+    row('GET with the client (baseline: plain HTTP to one node)', cl.httpGet, cl.clientGet),
+    row('PUT with the client (baseline: plain HTTP to one node)', cl.httpPut, cl.clientPut),
+    '',
+    `| figure | measured | target |`,
+    `|---|---:|---:|`,
+    `| CPU per acknowledged write, one node | ${(single * 1e6).toFixed(1)} µs | |`,
+    `| CPU per acknowledged write, 3 nodes RF 2 quorum (all nodes) | ${(clustered * 1e6).toFixed(1)} µs | |`,
+    `| ratio | ${(clustered / single).toFixed(2)}x | <= 2.2x |`,
+    `| rebalance, ${rb.megabytes.toFixed(0)} MiB of 1 KiB values to a joining node | ${rb.mbPerSecond.toFixed(0)} MiB/s (${rb.seconds.toFixed(1)} s) | >= 100 MB/s |`,
+  ].join('\n');
+  log(`\n${table}`);
+  log(`cpu_per_write_ratio=${(clustered / single).toFixed(2)}`);
+  log(`rebalance_mb_per_s=${rb.mbPerSecond.toFixed(0)}`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/cluster.md',
+    `# bench:cluster\n\n${new Date().toISOString()}, ${JSON.stringify(args)}\n\n${table}\n`,
+  );
+  agent.destroy();
+}
+
+await main();
