@@ -32,6 +32,7 @@ import { placementOf, type Placement } from './placement.js';
 import { AntiEntropy } from './anti-entropy-exchange.js';
 import { drainTargets, ringWithoutSelf } from './drain.js';
 import { HintStore } from './hints.js';
+import { ReplicationBatcher } from './replication-batcher.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
 
@@ -96,12 +97,14 @@ export class Cluster {
   /** When the current ring was installed (ms), for the grace before dropping unowned entries. */
   private installedAt = 0;
   readonly antiEntropy: AntiEntropy;
+  private readonly replication: ReplicationBatcher;
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
   private readonly suspects = new Map<string, number>();
 
   constructor(private readonly options: ClusterOptions) {
     this.hints = new HintStore(options.hintLimit);
+    this.replication = new ReplicationBatcher((address, entries) => options.peers.apply(address, entries));
     this.antiEntropy = new AntiEntropy({
       selfId: options.selfId,
       replica: options.replica,
@@ -371,7 +374,7 @@ export class Cluster {
     const { peers } = this.options;
     if (!this.suspected(id)) {
       try {
-        await peers.apply(this.address(id), [entry]);
+        await this.replication.apply(this.address(id), entry);
         return true;
       } catch (err) {
         if (!(err instanceof PeerError)) throw err;
