@@ -110,6 +110,10 @@ export class Peers {
       // A request the sender gave up on must not run later (it would write an old value anew).
       headers: {
         ...headers,
+        // Epoch and sender as on every peer call (a node that missed a ring learns it from a
+        // forward too); never the peer credential: the client's own authorization is checked.
+        [HEADER_EPOCH]: String(this.self.epoch()),
+        [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
         [HEADER_FORWARDED]: this.self.id,
         [HEADER_DEADLINE]: String(Date.now() + this.timeoutMs),
       },
