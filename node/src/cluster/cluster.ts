@@ -31,6 +31,7 @@ import {
 import { placementOf, type Placement } from './placement.js';
 import { AntiEntropy } from './anti-entropy-exchange.js';
 import { drainTargets, ringWithoutSelf } from './drain.js';
+import { handOff, newProgress, type HandoffProgress } from './handoff.js';
 import { HintStore } from './hints.js';
 import { ReplicationBatcher } from './replication-batcher.js';
 import { PeerError, type Peers } from './peers.js';
@@ -85,6 +86,7 @@ export class Cluster {
     repaired: 0,
     hintsStored: 0,
     rebalanceSent: 0,
+    rebalanceBytesSent: 0,
     rebalanceKeysScanned: 0,
   };
   /** The epoch whose hand-off (streaming to new owners) this node has finished. */
@@ -97,6 +99,8 @@ export class Cluster {
   /** When the current ring was installed (ms), for the grace before dropping unowned entries. */
   private installedAt = 0;
   readonly antiEntropy: AntiEntropy;
+  /** Progress of the latest hand-off (GET /v1/status, /metrics). */
+  private rebalance: HandoffProgress = newProgress(0, 0);
   private readonly replication: ReplicationBatcher;
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
@@ -521,46 +525,36 @@ export class Cluster {
     return report;
   }
 
-  /**
-   * On a new ring: send every entry held here to the replicas that did not own it before
-   * (all of them when there was no ring), in batches. A leaving member thereby hands off all
-   * it holds; a joining member receives its share from the others.
-   */
+  /** Runs the hand-off for `next` (handoff.ts) and records its epoch when it completes. */
   private async handOff(previous: Placement | undefined, next: Placement): Promise<void> {
-    const { replica, selfId, peers, logger } = this.options;
     const epoch = next.document.epoch;
-    const batches = new Map<string, ReplicaEntry[]>();
-    const flush = async (id: string) => {
-      const batch = batches.get(id);
-      if (batch === undefined || batch.length === 0) return;
-      batches.set(id, []);
-      try {
-        await peers.apply(this.address(id), batch, undefined, 30_000);
-        this.counters.rebalanceSent += batch.length;
-      } catch {
-        for (const entry of batch) this.hints.add(id, entry);
-      }
-    };
-    const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
-    for (const key of keys) {
-      if (this.placement !== next) return; // a newer ring took over
-      this.counters.rebalanceKeysScanned++;
-      const owners = replicasOf(next.ring, key).all;
-      const before = previous === undefined ? [] : replicasOf(previous.ring, key).all;
-      for (const id of owners) {
-        if (id === selfId || before.includes(id)) continue;
-        const entry = replica.read(key);
-        if (entry === undefined) continue;
-        let batch = batches.get(id);
-        if (batch === undefined) batches.set(id, (batch = []));
-        batch.push(entry);
-        if (batch.length >= 256) await flush(id);
-      }
-    }
-    for (const id of batches.keys()) await flush(id);
-    if (this.placement === next) {
+    this.rebalance = newProgress(epoch, this.options.now());
+    const progress = this.rebalance;
+    const completed = await handOff(
+      {
+        selfId: this.options.selfId,
+        replica: this.options.replica,
+        peers: this.options.peers,
+        address: (id) => this.address(id),
+        stillCurrent: () => this.placement === next,
+        hint: (id, entry) => this.hints.add(id, entry),
+        now: this.options.now,
+      },
+      previous,
+      next,
+      progress,
+    );
+    this.counters.rebalanceSent += progress.entriesSent;
+    this.counters.rebalanceBytesSent += progress.bytesSent;
+    this.counters.rebalanceKeysScanned += progress.keysScanned;
+    if (completed) {
       this.handoffEpoch = epoch;
-      logger.info('hand-off complete', { epoch, sent: this.counters.rebalanceSent });
+      this.options.logger.info('hand-off complete', {
+        epoch,
+        sent: progress.entriesSent,
+        bytes: progress.bytesSent,
+        seconds: (progress.finishedAt - progress.startedAt) / 1000,
+      });
     }
   }
 
@@ -572,6 +566,7 @@ export class Cluster {
       handoffEpoch: this.handoffEpoch,
       handoffComplete: this.placement !== undefined && this.handoffEpoch === this.epoch,
       hints: { pending: this.hints.size, delivered: this.hints.delivered, dropped: this.hints.dropped },
+      rebalance: { ...this.rebalance, done: this.rebalance.finishedAt !== 0 },
       antiEntropy: { ...this.antiEntropy.counters },
       ...this.counters,
     };

@@ -3,6 +3,7 @@
  * over. Every call carries the peer credential and the sender's ring epoch and identity (so a
  * node that missed a publication learns of it), and has a deadline.
  */
+import { createHash } from 'node:crypto';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 import type { ReplicaEntry } from './replica.js';
@@ -14,6 +15,12 @@ export const HEADER_FORWARDED = 'x-ringcache-forwarded';
 export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
 /** Absolute time (ms since the epoch) after which a forwarded request must not be executed. */
 export const HEADER_DEADLINE = 'x-ringcache-deadline';
+/** SHA-256 of a batch of entries (base64): the receiver refuses a batch that does not match. */
+export const HEADER_CHECKSUM = 'x-ringcache-checksum';
+
+export function checksumOf(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('base64');
+}
 
 export interface PeerIdentity {
   id: string;
@@ -76,12 +83,16 @@ export class Peers {
     hintFor?: string,
     timeoutMs?: number,
   ): Promise<void> {
-    const extra: Record<string, string> = { 'content-type': ENTRIES_CONTENT_TYPE };
+    const body = encodeEntries(entries);
+    const extra: Record<string, string> = {
+      'content-type': ENTRIES_CONTENT_TYPE,
+      [HEADER_CHECKSUM]: checksumOf(body),
+    };
     if (hintFor !== undefined) extra[HEADER_HINT_FOR] = hintFor;
     const response = await this.call(
       address,
       '/v1/internal/apply',
-      { method: 'POST', headers: this.headers(extra), body: encodeEntries(entries) },
+      { method: 'POST', headers: this.headers(extra), body },
       timeoutMs,
     );
     if (response.status !== 200) throw new PeerError(address, `apply answered ${response.status}`);

@@ -9,7 +9,14 @@ import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
-import { HEADER_EPOCH, HEADER_HINT_FOR, HEADER_SENDER, type Peers } from '../cluster/peers.js';
+import {
+  checksumOf,
+  HEADER_CHECKSUM,
+  HEADER_EPOCH,
+  HEADER_HINT_FOR,
+  HEADER_SENDER,
+  type Peers,
+} from '../cluster/peers.js';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from '../cluster/entry-frames.js';
 import { differingRanges, parseDigests, parseRanges, parseVersions } from '../cluster/anti-entropy.js';
 import { MAX_SYNC_VERSIONS } from '../cluster/anti-entropy-exchange.js';
@@ -84,6 +91,18 @@ export function createApp(ctx: AppContext): express.Express {
         throw new ApiError(400, 'INVALID_HEADER', `Content-Type must be ${ENTRIES_CONTENT_TYPE}`);
       }
       const body = await readBody(req, ctx.config.maxBatchSize * 4, 'batch');
+      const checksum = req.headers[HEADER_CHECKSUM];
+      if (checksum !== undefined && checksum !== checksumOf(body)) {
+        ctx.logger.warn('refused a batch whose checksum does not match', {
+          from: req.headers[HEADER_SENDER],
+          bytes: body.length,
+        });
+        throw new ApiError(
+          400,
+          'INVALID_BODY',
+          `the batch does not match its ${HEADER_CHECKSUM}; nothing was applied`,
+        );
+      }
       const entries = decodeEntries(body, 100_000);
       const hintFor = req.headers[HEADER_HINT_FOR];
       res.json({

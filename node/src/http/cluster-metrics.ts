@@ -56,7 +56,25 @@ export function registerClusterMetrics(registry: Registry, cluster: Cluster): vo
     'ringcache_rebalance_sent_entries_total',
     'Entries streamed to new owners on ring changes.',
     'counter',
-    (s) => s.rebalanceSent,
+    (s) => s.rebalanceSent + (s.rebalance.done ? 0 : s.rebalance.entriesSent),
+  );
+  read(
+    'ringcache_rebalance_sent_bytes_total',
+    'Value and key bytes streamed to new owners on ring changes.',
+    'counter',
+    (s) => s.rebalanceBytesSent + (s.rebalance.done ? 0 : s.rebalance.bytesSent),
+  );
+  read(
+    'ringcache_rebalance_keys',
+    'Entries the current (or last) hand-off scans: what this node held when its ring arrived.',
+    'gauge',
+    (s) => s.rebalance.keysTotal,
+  );
+  read(
+    'ringcache_rebalance_keys_scanned',
+    'Entries the current (or last) hand-off has scanned so far.',
+    'gauge',
+    (s) => s.rebalance.keysScanned,
   );
   read(
     'ringcache_anti_entropy_rounds_total',

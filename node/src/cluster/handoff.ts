@@ -1,0 +1,100 @@
+/**
+ * Hand-off on a new ring: stream every entry held here to the replicas that did not own it
+ * under the previous ring (all of them when there was none), in batches bounded by count and
+ * bytes. A leaving member thereby hands off all it holds; a joining member receives its share
+ * from the others. Values keep their version, content type and absolute expiry; every batch
+ * travels with a checksum the receiver verifies (peers.ts). Progress is kept in
+ * `HandoffProgress`, which GET /v1/status and /metrics show.
+ */
+import { replicasOf } from '../ring/index.js';
+import type { Peers } from './peers.js';
+import type { Placement } from './placement.js';
+import type { Replica, ReplicaEntry } from './replica.js';
+
+const BATCH_ENTRIES = 1024;
+const BATCH_BYTES = 2 * 1024 * 1024;
+
+export interface HandoffProgress {
+  epoch: number;
+  /** Entries (values and tombstones) held when the hand-off began: what it scans. */
+  keysTotal: number;
+  keysScanned: number;
+  entriesSent: number;
+  bytesSent: number;
+  /** Entries a new owner did not take; kept as hints for it. */
+  entriesHinted: number;
+  startedAt: number;
+  /** When it finished (ms since the epoch); 0 while running or when a newer ring cut it short. */
+  finishedAt: number;
+}
+
+export interface HandoffDeps {
+  selfId: string;
+  replica: Replica;
+  peers: Peers;
+  address: (id: string) => string;
+  /** False once a newer ring was installed: stop, the next hand-off takes over. */
+  stillCurrent: () => boolean;
+  hint: (id: string, entry: ReplicaEntry) => void;
+  now: () => number;
+}
+
+export function newProgress(epoch: number, now: number): HandoffProgress {
+  return {
+    epoch,
+    keysTotal: 0,
+    keysScanned: 0,
+    entriesSent: 0,
+    bytesSent: 0,
+    entriesHinted: 0,
+    startedAt: now,
+    finishedAt: 0,
+  };
+}
+
+/** Streams to new owners; resolves true when done, false when a newer ring cut it short. */
+export async function handOff(
+  deps: HandoffDeps,
+  previous: Placement | undefined,
+  next: Placement,
+  progress: HandoffProgress,
+): Promise<boolean> {
+  const { replica, selfId, peers } = deps;
+  const batches = new Map<string, { entries: ReplicaEntry[]; bytes: number }>();
+  const flush = async (id: string) => {
+    const batch = batches.get(id);
+    if (batch === undefined || batch.entries.length === 0) return;
+    batches.delete(id);
+    try {
+      await peers.apply(deps.address(id), batch.entries, undefined, 60_000);
+      progress.entriesSent += batch.entries.length;
+      progress.bytesSent += batch.bytes;
+    } catch {
+      for (const entry of batch.entries) deps.hint(id, entry);
+      progress.entriesHinted += batch.entries.length;
+    }
+  };
+  const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
+  progress.keysTotal = keys.length;
+  for (const key of keys) {
+    if (!deps.stillCurrent()) return false;
+    progress.keysScanned++;
+    const owners = replicasOf(next.ring, key).all;
+    const before = previous === undefined ? [] : replicasOf(previous.ring, key).all;
+    let entry: ReplicaEntry | undefined;
+    for (const id of owners) {
+      if (id === selfId || before.includes(id)) continue;
+      entry ??= replica.read(key);
+      if (entry === undefined) break;
+      let batch = batches.get(id);
+      if (batch === undefined) batches.set(id, (batch = { entries: [], bytes: 0 }));
+      batch.entries.push(entry);
+      batch.bytes += entry.value.length + key.length;
+      if (batch.entries.length >= BATCH_ENTRIES || batch.bytes >= BATCH_BYTES) await flush(id);
+    }
+  }
+  for (const id of [...batches.keys()]) await flush(id);
+  if (!deps.stillCurrent()) return false;
+  progress.finishedAt = deps.now();
+  return true;
+}

@@ -1,0 +1,87 @@
+/** Hand-off transport: checksummed batches, and progress in /v1/status and /metrics. */
+import { encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
+import { checksumOf } from '../../node/src/cluster/peers.js';
+import { LocalCluster } from '../../node/src/local/local-cluster.js';
+import { heldBy } from '../support/cluster-writer.js';
+
+let cluster: LocalCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+});
+
+test('a batch whose checksum does not match is refused whole, with a clear error', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2 });
+  await cluster.start(2);
+  const [id] = [...cluster.nodes.keys()];
+  const entry = (key: string) => ({
+    key,
+    version: 1_000_000 * 1024,
+    expiresAt: 0,
+    contentType: 'text/plain',
+    value: Buffer.from('payload'),
+    tombstone: false,
+  });
+  const body = encodeEntries([entry('sum-a'), entry('sum-b')]);
+  const corrupted = Buffer.from(body);
+  corrupted[corrupted.length - 1] ^= 0xff; // one flipped byte in the last value
+  const post = (payload: Buffer, checksum: string) =>
+    fetch(`${cluster!.url(id)}/v1/internal/apply`, {
+      method: 'POST',
+      body: payload,
+      headers: {
+        authorization: `Bearer ${cluster!.peerToken}`,
+        'content-type': ENTRIES_CONTENT_TYPE,
+        'x-ringcache-checksum': checksum,
+      },
+    });
+  const refused = await post(corrupted, checksumOf(body));
+  expect(refused.status).toBe(400);
+  expect(await refused.json()).toEqual({
+    error: {
+      code: 'INVALID_BODY',
+      message: 'the batch does not match its x-ringcache-checksum; nothing was applied',
+    },
+  });
+  expect(await heldBy(cluster, id, 'sum-a')).toBeUndefined();
+  expect((await post(body, checksumOf(body))).status).toBe(200);
+  expect((await heldBy(cluster, id, 'sum-b'))?.toString()).toContain('payload');
+});
+
+test('a joining node receives the share with TTL kept; progress shows in status and metrics', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2 });
+  await cluster.start(1);
+  const [first] = [...cluster.nodes.keys()];
+  for (let i = 0; i < 300; i++) {
+    const response = await fetch(`${cluster.url(first)}/v1/keys/share-${i}`, {
+      method: 'PUT',
+      body: 'x'.repeat(100),
+      headers: i === 0 ? { 'x-ttl-ms': '600000' } : {},
+    });
+    expect(response.status).toBe(201);
+  }
+  const joiner = await cluster.add(); // joining until every member has handed off, then active
+  const status = (await (await fetch(`${cluster.url(first)}/v1/status`)).json()) as {
+    cluster: {
+      rebalance: Record<string, number | boolean>;
+      rebalanceSent: number;
+      rebalanceBytesSent: number;
+    };
+  };
+  // Two epochs: the joiner's share streamed in the first; nothing left to send in the second.
+  expect(status.cluster.rebalance).toMatchObject({
+    done: true,
+    keysTotal: 300,
+    keysScanned: 300,
+    entriesSent: 0,
+  });
+  expect(status.cluster.rebalanceSent).toBe(300);
+  expect(status.cluster.rebalanceBytesSent).toBeGreaterThanOrEqual(300 * 100);
+  const metrics = await (await fetch(`${cluster.url(first)}/metrics`)).text();
+  expect(metrics).toMatch(/^ringcache_rebalance_sent_entries_total 300$/m);
+  expect(metrics).toMatch(/^ringcache_rebalance_keys 300$/m);
+  // On the joiner: the value and its remaining TTL arrived.
+  const copy = await fetch(`${cluster.url(joiner)}/v1/keys/share-0`, { headers: { 'x-consistency': 'one' } });
+  expect(copy.status).toBe(200);
+  expect(Number(copy.headers.get('x-ttl-ms'))).toBeGreaterThan(500_000);
+  expect((await heldBy(cluster, joiner, 'share-299'))?.toString()).toContain('x'.repeat(100));
+});
