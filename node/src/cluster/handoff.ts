@@ -13,6 +13,8 @@ import type { Replica, ReplicaEntry } from './replica.js';
 
 const BATCH_ENTRIES = 1024;
 const BATCH_BYTES = 2 * 1024 * 1024;
+/** Batches on the wire at once: the next one is encoded while the receiver applies the last. */
+const IN_FLIGHT = 4;
 
 export interface HandoffProgress {
   epoch: number;
@@ -61,10 +63,16 @@ export async function handOff(
 ): Promise<boolean> {
   const { replica, selfId, peers } = deps;
   const batches = new Map<string, { entries: ReplicaEntry[]; bytes: number }>();
+  const inFlight = new Set<Promise<void>>();
   const flush = async (id: string) => {
     const batch = batches.get(id);
     if (batch === undefined || batch.entries.length === 0) return;
     batches.delete(id);
+    while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+    const sent = send(id, batch).finally(() => inFlight.delete(sent));
+    inFlight.add(sent);
+  };
+  const send = async (id: string, batch: { entries: ReplicaEntry[]; bytes: number }) => {
     try {
       await peers.apply(deps.address(id), batch.entries, undefined, 60_000);
       progress.entriesSent += batch.entries.length;
@@ -77,7 +85,10 @@ export async function handOff(
   const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
   progress.keysTotal = keys.length;
   for (const key of keys) {
-    if (!deps.stillCurrent()) return false;
+    if (!deps.stillCurrent()) {
+      await Promise.all(inFlight);
+      return false;
+    }
     progress.keysScanned++;
     const owners = replicasOf(next.ring, key).all;
     const before = previous === undefined ? [] : replicasOf(previous.ring, key).all;
@@ -94,6 +105,7 @@ export async function handOff(
     }
   }
   for (const id of [...batches.keys()]) await flush(id);
+  await Promise.all(inFlight);
   if (!deps.stillCurrent()) return false;
   progress.finishedAt = deps.now();
   return true;
