@@ -16,14 +16,12 @@ import type { Logger } from '../log.js';
 import { addToDigests, compareVersions, emptyDigests, rangeOf, RANGES } from './anti-entropy.js';
 import type { Peers } from './peers.js';
 import type { Placement } from './placement.js';
-import type { Replica, ReplicaEntry } from './replica.js';
+import { EntrySender } from './entry-sender.js';
+import type { Replica } from './replica.js';
 
 /** (key, version) pairs per sync request: bounds a request body to a few MiB. */
 export const MAX_SYNC_VERSIONS = 100_000;
 const SCAN_CHUNK = 2048;
-/** Entries per apply request: bounded in count and bytes, well under the peer's body limit. */
-const SEND_BATCH = 256;
-const SEND_BATCH_BYTES = 4 * 1024 * 1024;
 
 export interface ExchangeContext {
   selfId: string;
@@ -127,27 +125,22 @@ export class AntiEntropy {
     return weNeed;
   }
 
-  /** Sends the current copies of `keys` to `peer`, in batches. */
+  /** Sends the current copies of `keys` to `peer`, in batches; throws when one is refused. */
   private async send(placement: Placement, peer: string, keys: readonly string[]): Promise<void> {
     const address = placement.byId.get(peer)?.address;
     if (address === undefined) return;
-    let batch: ReplicaEntry[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await this.ctx.peers.apply(address, batch, undefined, 30_000);
-      this.counters.entriesSent += batch.length;
-      batch = [];
-      bytes = 0;
-    };
+    let failure: unknown;
+    const sender = new EntrySender({
+      send: (_to, entries) => this.ctx.peers.apply(address, entries, undefined, 30_000),
+      onSent: (_to, entries) => (this.counters.entriesSent += entries.length),
+      onFailed: (_to, _entries, err) => (failure ??= err),
+    });
     for (const key of keys) {
       const entry = this.ctx.replica.read(key);
-      if (entry === undefined) continue;
-      batch.push(entry);
-      bytes += entry.value.length + key.length;
-      if (batch.length >= SEND_BATCH || bytes >= SEND_BATCH_BYTES) await flush();
+      if (entry !== undefined) await sender.add({ to: peer }, entry);
     }
-    await flush();
+    await sender.finish();
+    if (failure !== undefined) throw failure;
   }
 
   /**

@@ -32,6 +32,7 @@ import { placementOf, type Placement } from './placement.js';
 import { AntiEntropy } from './anti-entropy-exchange.js';
 import { drainTargets, ringWithoutSelf } from './drain.js';
 import { handOff, newProgress, type HandoffProgress } from './handoff.js';
+import { EntrySender } from './entry-sender.js';
 import { HintStore } from './hints.js';
 import { ReplicationBatcher } from './replication-batcher.js';
 import { PeerError, type Peers } from './peers.js';
@@ -486,19 +487,16 @@ export class Cluster {
     }
     this.drained = true; // from here on, copies go to the successors, not here
     const successors = ringWithoutSelf(placement.document, selfId);
-    const batches = new Map<string, { to: string; hint: boolean; entries: ReplicaEntry[]; bytes: number }>();
-    const flush = async (name: string) => {
-      const batch = batches.get(name);
-      if (batch === undefined || batch.entries.length === 0) return;
-      batches.delete(name);
-      try {
-        await peers.apply(this.address(batch.to), batch.entries, batch.hint ? selfId : undefined, 30_000);
-        report[batch.hint ? 'hints' : 'copies'] += batch.entries.length;
-      } catch (err) {
-        report.failed += batch.entries.length;
-        logger.warn('drain: a successor did not take a batch', { to: batch.to, err });
-      }
-    };
+    const sender = new EntrySender({
+      send: ({ to, hintFor }, entries) => peers.apply(this.address(to), entries, hintFor, 30_000),
+      onSent: ({ hintFor }, entries) =>
+        (report[hintFor === undefined ? 'copies' : 'hints'] += entries.length),
+      onFailed: ({ to }, entries, err) => {
+        report.failed += entries.length;
+        logger.warn('drain: a successor did not take a batch', { to, err });
+      },
+      inFlight: 2,
+    });
     const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
     for (const key of keys) {
       const owners = replicasOf(placement.ring, key).all;
@@ -506,21 +504,10 @@ export class Cluster {
       const entry = replica.read(key);
       if (entry === undefined) continue;
       const { copies, hints } = drainTargets(successors, owners, selfId, key);
-      for (const [ids, hint] of [
-        [copies, false],
-        [hints, true],
-      ] as const) {
-        for (const to of ids) {
-          const name = `${hint ? 'hint' : 'copy'}:${to}`;
-          let batch = batches.get(name);
-          if (batch === undefined) batches.set(name, (batch = { to, hint, entries: [], bytes: 0 }));
-          batch.entries.push(entry);
-          batch.bytes += entry.value.length + key.length;
-          if (batch.entries.length >= 256 || batch.bytes >= 4 * 1024 * 1024) await flush(name);
-        }
-      }
+      for (const to of copies) await sender.add({ to }, entry);
+      for (const to of hints) await sender.add({ to, hintFor: selfId }, entry);
     }
-    for (const name of [...batches.keys()]) await flush(name);
+    await sender.finish();
     logger.info('drained', { ...report });
     return report;
   }

@@ -9,6 +9,7 @@
 import { replicasOf } from '../ring/index.js';
 import type { Peers } from './peers.js';
 import type { Placement } from './placement.js';
+import { EntrySender } from './entry-sender.js';
 import type { Replica, ReplicaEntry } from './replica.js';
 
 const BATCH_ENTRIES = 1024;
@@ -62,31 +63,25 @@ export async function handOff(
   progress: HandoffProgress,
 ): Promise<boolean> {
   const { replica, selfId, peers } = deps;
-  const batches = new Map<string, { entries: ReplicaEntry[]; bytes: number }>();
-  const inFlight = new Set<Promise<void>>();
-  const flush = async (id: string) => {
-    const batch = batches.get(id);
-    if (batch === undefined || batch.entries.length === 0) return;
-    batches.delete(id);
-    while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-    const sent = send(id, batch).finally(() => inFlight.delete(sent));
-    inFlight.add(sent);
-  };
-  const send = async (id: string, batch: { entries: ReplicaEntry[]; bytes: number }) => {
-    try {
-      await peers.apply(deps.address(id), batch.entries, undefined, 60_000);
-      progress.entriesSent += batch.entries.length;
-      progress.bytesSent += batch.bytes;
-    } catch {
-      for (const entry of batch.entries) deps.hint(id, entry);
-      progress.entriesHinted += batch.entries.length;
-    }
-  };
+  const sender = new EntrySender({
+    send: ({ to }, entries) => peers.apply(deps.address(to), entries, undefined, 60_000),
+    onSent: (_to, entries, bytes) => {
+      progress.entriesSent += entries.length;
+      progress.bytesSent += bytes;
+    },
+    onFailed: ({ to }, entries) => {
+      for (const entry of entries) deps.hint(to, entry);
+      progress.entriesHinted += entries.length;
+    },
+    maxEntries: BATCH_ENTRIES,
+    maxBytes: BATCH_BYTES,
+    inFlight: IN_FLIGHT,
+  });
   const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
   progress.keysTotal = keys.length;
   for (const key of keys) {
     if (!deps.stillCurrent()) {
-      await Promise.all(inFlight);
+      await sender.finish();
       return false;
     }
     progress.keysScanned++;
@@ -97,15 +92,11 @@ export async function handOff(
       if (id === selfId || before.includes(id)) continue;
       entry ??= replica.read(key);
       if (entry === undefined) break;
-      let batch = batches.get(id);
-      if (batch === undefined) batches.set(id, (batch = { entries: [], bytes: 0 }));
-      batch.entries.push(entry);
-      batch.bytes += entry.value.length + key.length;
-      if (batch.entries.length >= BATCH_ENTRIES || batch.bytes >= BATCH_BYTES) await flush(id);
+      const full = sender.add({ to: id }, entry);
+      if (full !== undefined) await full;
     }
   }
-  for (const id of [...batches.keys()]) await flush(id);
-  await Promise.all(inFlight);
+  await sender.finish();
   if (!deps.stillCurrent()) return false;
   progress.finishedAt = deps.now();
   return true;

@@ -1,0 +1,80 @@
+/**
+ * Sends many entries to several peers: per destination, batches bounded by count and bytes,
+ * a few on the wire at once while the caller keeps producing. One mechanism for hand-off,
+ * drain and anti-entropy; each says what a sent or a failed batch means to it.
+ */
+import type { ReplicaEntry } from './replica.js';
+
+export interface Destination {
+  /** Member id the batch goes to. */
+  to: string;
+  /** When set, the receiver holds the entries as hints for this member. */
+  hintFor?: string;
+}
+
+export interface EntrySenderOptions {
+  send: (destination: Destination, entries: ReplicaEntry[]) => Promise<void>;
+  onSent?: (destination: Destination, entries: ReplicaEntry[], bytes: number) => void;
+  onFailed: (destination: Destination, entries: ReplicaEntry[], err: unknown) => void;
+  maxEntries?: number;
+  maxBytes?: number;
+  /** Batches on the wire at once (over all destinations). */
+  inFlight?: number;
+}
+
+interface Batch {
+  destination: Destination;
+  entries: ReplicaEntry[];
+  bytes: number;
+}
+
+export class EntrySender {
+  private readonly batches = new Map<string, Batch>();
+  private readonly sending = new Set<Promise<void>>();
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private readonly inFlight: number;
+
+  constructor(private readonly options: EntrySenderOptions) {
+    this.maxEntries = options.maxEntries ?? 256;
+    this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    this.inFlight = options.inFlight ?? 1;
+  }
+
+  /**
+   * Queues `entry`. Returns a promise only when a full batch must wait for room on the wire
+   * (await it); otherwise nothing, so a caller queuing a million entries does not pay a
+   * microtask for each.
+   */
+  add(destination: Destination, entry: ReplicaEntry): Promise<void> | undefined {
+    const name = `${destination.to}\u0000${destination.hintFor ?? ''}`;
+    let batch = this.batches.get(name);
+    if (batch === undefined) this.batches.set(name, (batch = { destination, entries: [], bytes: 0 }));
+    batch.entries.push(entry);
+    batch.bytes += entry.value.length + entry.key.length;
+    if (batch.entries.length >= this.maxEntries || batch.bytes >= this.maxBytes) return this.flush(name);
+    return undefined;
+  }
+
+  /** Sends what is queued and waits for every batch to be answered. */
+  async finish(): Promise<void> {
+    for (const name of [...this.batches.keys()]) await this.flush(name);
+    await Promise.all(this.sending);
+  }
+
+  private async flush(name: string): Promise<void> {
+    const batch = this.batches.get(name);
+    if (batch === undefined) return;
+    this.batches.delete(name);
+    while (this.sending.size >= this.inFlight) await Promise.race(this.sending);
+    const { destination, entries, bytes } = batch;
+    const sent: Promise<void> = this.options
+      .send(destination, entries)
+      .then(
+        () => this.options.onSent?.(destination, entries, bytes),
+        (err: unknown) => this.options.onFailed(destination, entries, err),
+      )
+      .finally(() => this.sending.delete(sent));
+    this.sending.add(sent);
+  }
+}
