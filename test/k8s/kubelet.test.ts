@@ -1,0 +1,124 @@
+/**
+ * The stand-in kubelet (support/kubelet.ts) on a real control plane: kube-controller-manager
+ * creates the pods of the operator's own StatefulSet, the stand-in runs them as real ringcache
+ * processes and reports them, and a scale-in stops a process and removes its pod.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { authSecret, statefulSet } from '../../operator/src/builders/index.js';
+import { resolveSpec } from '../../operator/src/spec.js';
+import { CLI } from '../support/node-process.js';
+import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
+import { httpRequest, waitFor } from './controlplane/http.js';
+import { StandInKubelet } from './support/kubelet.js';
+
+let cp: ControlPlane | undefined;
+const kubelets: StandInKubelet[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CLI.replace(/bin\/ringcache\.js$/, 'dist/node/src/cli.js'))) {
+    throw new Error('the stand-in kubelet runs the built CLI: npm run build first');
+  }
+  cp = await startControlPlane();
+});
+
+afterAll(async () => {
+  await Promise.all(kubelets.splice(0).map((k) => k.stop()));
+  await cp?.stop();
+});
+
+function clients(): { core: CoreV1Api; apps: AppsV1Api } {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cp!.kubeconfigPath);
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+}
+
+async function startKubelet(namespace: string, labelSelector?: string): Promise<StandInKubelet> {
+  const kubelet = await StandInKubelet.start({ kubeconfigPath: cp!.kubeconfigPath, namespace, labelSelector });
+  kubelets.push(kubelet);
+  return kubelet;
+}
+
+/** Waits with the stand-in's log appended to the failure, since most failures are its to explain. */
+async function waitLogged<T>(kubelet: StandInKubelet, what: string, ms: number, check: () => Promise<T | undefined>) {
+  try {
+    return await waitFor(what, ms, check);
+  } catch (err) {
+    const log = existsSync(kubelet.logPath) ? readFileSync(kubelet.logPath, 'utf8').split('\n').slice(-30) : [];
+    (err as Error).message += `\n--- stand-in kubelet log (${kubelet.logPath}):\n${log.join('\n')}`;
+    throw err;
+  }
+}
+
+const isReady = (p: V1Pod): boolean =>
+  p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+test("the stand-in runs the operator's StatefulSet pods as ringcache processes, and stops one on scale-in", async () => {
+  const { core, apps } = clients();
+  const namespace = 'standin';
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const kubelet = await startKubelet(namespace);
+
+  // The objects the operator builds, without the owner reference (no CacheCluster exists here, and
+  // the garbage collector would delete what an absent owner owns).
+  const cluster = { name: 'rc', namespace, uid: 'none', generation: 1, spec: resolveSpec({ maxMemory: '32Mi' }) };
+  const tokens = { token: 'client-token-0123456789', peerToken: 'peer-token-0123456789' };
+  const secret = authSecret(cluster, tokens);
+  delete secret.metadata!.ownerReferences;
+  await core.createNamespacedSecret({ namespace, body: secret });
+  const sts = statefulSet(cluster, { replicas: 2 });
+  delete sts.metadata!.ownerReferences;
+  // The node's own drain makes deletion quick anyway; a short grace bounds a stuck one.
+  sts.spec!.template.spec!.terminationGracePeriodSeconds = 15;
+  await apps.createNamespacedStatefulSet({ namespace, body: sts });
+  const selector = 'app.kubernetes.io/instance=rc';
+
+  const started = Date.now();
+  const pods = await waitLogged(kubelet, 'both pods Running and Ready', 120_000, async () => {
+    const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+    return list.items.length === 2 && list.items.every(isReady) ? list.items : undefined;
+  });
+  process.stdout.write(`stand-in: 2 pods Running and Ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+
+  const ips = pods.map((p) => p.status!.podIP!);
+  expect(ips.every((ip) => /^127\.0\.0\.\d+$/.test(ip))).toBe(true);
+  expect(new Set(ips).size).toBe(2);
+  const byName = new Map(kubelet.pods().map((p) => [p.name, p]));
+  expect([...byName.keys()].sort()).toEqual(['rc-0', 'rc-1']);
+  for (const pod of pods) {
+    const running = byName.get(pod.metadata!.name!)!;
+    expect(running.ip).toBe(pod.status!.podIP);
+    expect(running.port).toBe(8080);
+    expect(running.uid).toBe(pod.metadata!.uid);
+    expect((await httpRequest(`${running.url}/healthz`)).status).toBe(200);
+    // Auth is on with the Secret's token: the volume was materialised and the env pointed at it.
+    expect((await httpRequest(`${running.url}/v1/keys/absent`)).status).toBe(401);
+    expect((await httpRequest(`${running.url}/v1/keys/absent`, { token: tokens.token })).status).toBe(404);
+    // The node's identity came from the fieldRef; the probe's answer names it.
+    expect(JSON.parse((await httpRequest(`${running.url}/readyz`)).body).nodeId).toBe(pod.metadata!.name);
+  }
+  await waitFor('the StatefulSet counts 2 Ready replicas', 60_000, async () => {
+    const s = await apps.readNamespacedStatefulSet({ namespace, name: 'rc' });
+    return s.status?.readyReplicas === 2 ? true : undefined;
+  });
+
+  // Scale in: the controller deletes rc-1 gracefully; the stand-in stops its process and removes it.
+  const leaving = byName.get('rc-1')!;
+  const scaled = Date.now();
+  await apps.patchNamespacedStatefulSetScale(
+    { namespace, name: 'rc', body: { spec: { replicas: 1 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await waitLogged(kubelet, 'rc-1 deleted', 120_000, async () => {
+    const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+    return list.items.map((p) => p.metadata!.name).join() === 'rc-0' ? true : undefined;
+  });
+  process.stdout.write(`stand-in: rc-1 stopped and deleted in ${((Date.now() - scaled) / 1000).toFixed(1)} s\n`);
+  // Stopped by SIGTERM and exited by itself (a SIGKILL at the deadline would show as the signal).
+  expect(leaving.process.child.signalCode).toBeNull();
+  expect(leaving.process.child.exitCode).toBe(0);
+  expect(kubelet.pods().map((p) => p.name)).toEqual(['rc-0']);
+  const log = readFileSync(kubelet.logPath, 'utf8');
+  expect(log).toMatch(/pod rc-1: preStop drain/);
+  expect((await httpRequest(`${byName.get('rc-0')!.url}/healthz`)).status).toBe(200);
+});
