@@ -3,7 +3,9 @@
  * creates the pods of the operator's own StatefulSet, the stand-in runs them as real ringcache
  * processes and reports them, and a scale-in stops a process and removes its pod.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { authSecret, statefulSet } from '../../operator/src/builders/index.js';
 import { resolveSpec } from '../../operator/src/spec.js';
@@ -97,6 +99,15 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
     // The node's identity came from the fieldRef; the probe's answer names it.
     expect(JSON.parse((await httpRequest(`${running.url}/readyz`)).body).nodeId).toBe(pod.metadata!.name);
   }
+  // The stand-in's DNS: a process started with it reaches a pod by its DNS name, as the operator will.
+  const dns = kubelet.dns();
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...dns.nodeArgs, '-e', "fetch('http://rc-1.rc-nodes.standin.svc:8080/readyz').then(r => r.text()).then(console.log)"],
+    { env: { PATH: process.env.PATH, ...dns.env }, timeout: 20_000 },
+  );
+  expect(JSON.parse(stdout).nodeId).toBe('rc-1');
+
   await waitFor('the StatefulSet counts 2 Ready replicas', 60_000, async () => {
     const s = await apps.readNamespacedStatefulSet({ namespace, name: 'rc' });
     return s.status?.readyReplicas === 2 ? true : undefined;

@@ -9,10 +9,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   ApiException,
   CoreV1Api,
@@ -32,6 +33,7 @@ import {
   containerCommand,
   containerPort,
   podAction,
+  podDnsNames,
   preStopCommand,
   processEnv,
   readinessPath,
@@ -62,6 +64,7 @@ export interface StandInPod {
 
 interface Entry extends StandInPod, ProcessState {
   namespace: string;
+  dnsNames: string[];
   container: V1Container;
   env: Record<string, string>;
   /** The state last written to the API (statusKey; undefined: nothing written yet). */
@@ -73,7 +76,9 @@ interface Entry extends StandInPod, ProcessState {
 /** What a status report says, to skip reports that would change nothing. */
 const statusKey = (e: Entry): string => (e.exit ? 'Failed' : `Running, Ready=${e.ready}`);
 
-const LOCAL_CLI: LocalCli = { node: process.execPath, script: CLI };
+/** Loaded into every pod process (and into the operator the tests run): see standin-dns.mjs. */
+const DNS_PRELOAD = ['--import', pathToFileURL(new URL('./standin-dns.mjs', import.meta.url).pathname).href];
+const LOCAL_CLI: LocalCli = { node: process.execPath, nodeArgs: DNS_PRELOAD, script: CLI };
 const RETRY_MS = 1000;
 const MAX_RETRIES = 120;
 const WATCH_BACKOFF_MS = 500;
@@ -116,6 +121,28 @@ export class StandInKubelet {
     return [...this.entries.values()]
       .filter((e) => !e.exit)
       .map(({ name, uid, ip, port, url, process }) => ({ name, uid, ip, port, url, process }));
+  }
+
+  /**
+   * How another process (the operator) resolves pod DNS names the way the pods do: node options
+   * and environment to start it with.
+   */
+  dns(): { nodeArgs: string[]; env: Record<string, string> } {
+    return { nodeArgs: [...DNS_PRELOAD], env: { RINGCACHE_STANDIN_HOSTS: this.hostsPath } };
+  }
+
+  private get hostsPath(): string {
+    return join(this.dir, 'hosts');
+  }
+
+  /** Rewrites the DNS records: every running pod's names to its address (atomically: readers never see half). */
+  private writeHosts(): void {
+    if (this.stopped) return; // its directory is going away
+    const lines = [...this.entries.values()]
+      .filter((e) => !e.exit)
+      .flatMap((e) => e.dnsNames.map((name) => `${e.ip} ${name}\n`));
+    writeFileSync(`${this.hostsPath}.tmp`, lines.join(''));
+    renameSync(`${this.hostsPath}.tmp`, this.hostsPath);
   }
 
   /** The path of the kubelet's own log (what it did to which pod, and why not). */
@@ -285,6 +312,7 @@ export class StandInKubelet {
     // The container's environment only (no NODE_OPTIONS or RINGCACHE_* of the test runner).
     const proc = new LoggedProcess(`pod ${name}`, command, args, join(podDir, 'process.log'), {
       PATH: process.env.PATH,
+      ...this.dns().env,
       ...env,
     });
     const entry: Entry = {
@@ -297,14 +325,17 @@ export class StandInKubelet {
       process: proc,
       container,
       env,
+      dnsNames: podDnsNames(pod),
       startedAt: apiTime(new Date()),
       ready: false,
       terminating: false,
     };
     this.entries.set(uid, entry);
+    this.writeHosts();
     proc.child.on('exit', (code, signal) => {
       const bySignal = signal ? 128 + (constants.signals[signal] ?? 0) : 0;
       entry.exit = { code: code ?? bySignal, finishedAt: apiTime(new Date()) };
+      this.writeHosts();
       if (!entry.terminating) this.log(`pod ${name}: process exited by itself (${signal ?? code})`);
       this.schedule(uid);
     });
@@ -398,12 +429,12 @@ export class StandInKubelet {
       execFile(
         command,
         args,
-        { env: { PATH: process.env.PATH, ...entry.env }, timeout, killSignal: 'SIGKILL' },
+        { env: { PATH: process.env.PATH, ...this.dns().env, ...entry.env }, timeout, killSignal: 'SIGKILL' },
         (err, stdout, stderr) =>
           resolve(`${err ? `failed (${err.code ?? err.signal ?? err.message})` : 'ok'}: ${stdout.trim()} ${stderr.trim()}`),
       ),
     );
-    this.log(`pod ${entry.name}: preStop ${hook.slice(2).join(' ')} ${result}`);
+    this.log(`pod ${entry.name}: preStop ${entry.container.lifecycle!.preStop!.exec!.command!.join(' ')} ${result}`);
   }
 
   /** Forgets a pod: its process killed if still alive, its address released. */

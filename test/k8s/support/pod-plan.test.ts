@@ -10,6 +10,7 @@ import {
   containerCommand,
   containerPort,
   podAction,
+  podDnsNames,
   preStopCommand,
   processEnv,
   readinessPath,
@@ -18,7 +19,8 @@ import {
 import { apiTime, runningStatus } from './pod-status.js';
 import { MissingSecretError, hostPath, referencedSecrets, rewritePaths, volumeFiles } from './pod-volumes.js';
 
-const cli = { node: '/usr/bin/node', script: '/repo/bin/ringcache.js' };
+const cli = { node: '/usr/bin/node', nodeArgs: ['--import', 'dns.mjs'], script: '/repo/bin/ringcache.js' };
+const run = ['/usr/bin/node', '--import', 'dns.mjs', '/repo/bin/ringcache.js'];
 
 /** demo-1 as kube-controller-manager would create it from the operator's StatefulSet. */
 function operatorPod(): V1Pod {
@@ -183,12 +185,12 @@ describe('processEnv and commands', () => {
       RINGCACHE_HOST: '127.0.0.7',
       RINGCACHE_PORT: '8080',
       RINGCACHE_NODE_ID: 'demo-1',
-      RINGCACHE_ADVERTISE_ADDRESS: '127.0.0.7:8080',
+      RINGCACHE_ADVERTISE_ADDRESS: 'demo-1.demo-nodes.shop.svc:8080',
       RINGCACHE_TOKEN_FILE: '/tmp/pod/volumes/tokens/token',
       RINGCACHE_PEER_TOKEN_FILE: '/tmp/pod/volumes/tokens/peer-token',
     });
-    expect(containerCommand(container, cli)).toEqual(['/usr/bin/node', '/repo/bin/ringcache.js', 'node']);
-    expect(preStopCommand(container, cli)).toEqual(['/usr/bin/node', '/repo/bin/ringcache.js', 'drain']);
+    expect(containerCommand(container, cli)).toEqual([...run, 'node']);
+    expect(preStopCommand(container, cli)).toEqual([...run, 'drain']);
     expect(readinessPath(container)).toBe('/readyz');
     expect(terminationGraceMs(pod)).toBe(60_000);
   });
@@ -210,8 +212,7 @@ describe('processEnv and commands', () => {
     );
     expect(preStopCommand({ name: 'c' }, cli)).toBeUndefined();
     expect(containerCommand({ name: 'c', command: ['ringcache', 'node'], args: ['--port', '1'] }, cli)).toEqual([
-      '/usr/bin/node',
-      '/repo/bin/ringcache.js',
+      ...run,
       'node',
       '--port',
       '1',
@@ -219,6 +220,15 @@ describe('processEnv and commands', () => {
     expect(() => containerPort({ name: 'c', ports: [{ containerPort: 53, protocol: 'UDP' }] })).toThrow(
       'declares no TCP port',
     );
+  });
+
+  test("DNS names of a StatefulSet's pod (hostname and subdomain); none without them", () => {
+    const pod: V1Pod = {
+      metadata: { name: 'demo-1', namespace: 'shop' },
+      spec: { containers: [], hostname: 'demo-1', subdomain: 'demo-nodes' },
+    };
+    expect(podDnsNames(pod)).toEqual(['demo-1.demo-nodes.shop.svc', 'demo-1.demo-nodes.shop.svc.cluster.local']);
+    expect(podDnsNames({ metadata: { name: 'p' }, spec: { containers: [], hostname: 'p' } })).toEqual([]);
   });
 
   test('grace period: the deletion grace, else the spec, else 30 s', () => {

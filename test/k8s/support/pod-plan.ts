@@ -34,6 +34,8 @@ export function podAction(pod: V1Pod, local: LocalState): PodAction {
 /** How to run the image's entry point (`ringcache`) from this checkout. */
 export interface LocalCli {
   node: string;
+  /** Options of node itself, before the script (the stand-in's DNS preload). */
+  nodeArgs: string[];
   script: string;
 }
 
@@ -42,9 +44,10 @@ export interface LocalCli {
  * run the checkout's CLI; anything else is undefined (the stand-in runs only ringcache).
  */
 export function localCommand(command: string[], cli: LocalCli): string[] | undefined {
-  if (command[0] === 'ringcache') return [cli.node, cli.script, ...command.slice(1)];
+  const local = [cli.node, ...cli.nodeArgs, cli.script];
+  if (command[0] === 'ringcache') return [...local, ...command.slice(1)];
   if (posix.basename(command[0] ?? '') === 'node' && command[1]?.endsWith('/bin/ringcache.js')) {
-    return [cli.node, cli.script, ...command.slice(2)];
+    return [...local, ...command.slice(2)];
   }
   return undefined;
 }
@@ -80,18 +83,24 @@ export interface Placement {
 /**
  * The process's environment: the container's, computed with the pod's IP, paths under volume
  * mounts pointed at their directories, and the node told to listen on its own address (all
- * stand-in pods share one network namespace) and to advertise it, since pod DNS names do not
- * resolve here.
+ * stand-in pods share one network namespace). The advertised address stays the pod's own (its
+ * DNS name resolves through the stand-in's DNS, standin-dns.mjs).
  */
 export function processEnv(pod: V1Pod, container: V1Container, at: Placement): Record<string, string> {
   const placed: V1Pod = { ...pod, status: { ...pod.status, podIP: at.ip, hostIP: '127.0.0.1' } };
   const env = rewritePaths(containerEnv(placed, container), container.volumeMounts ?? [], at.volumeRoot);
-  return {
-    ...env,
-    RINGCACHE_HOST: at.ip,
-    RINGCACHE_PORT: String(at.port),
-    RINGCACHE_ADVERTISE_ADDRESS: `${at.ip}:${at.port}`,
-  };
+  return { ...env, RINGCACHE_HOST: at.ip, RINGCACHE_PORT: String(at.port) };
+}
+
+/**
+ * The pod's DNS names, as cluster DNS gives them to a pod with a hostname and a subdomain (a
+ * StatefulSet's pods under its headless Service): `<hostname>.<subdomain>.<namespace>.svc[.cluster.local]`.
+ */
+export function podDnsNames(pod: V1Pod): string[] {
+  const { hostname, subdomain } = pod.spec ?? {};
+  if (!hostname || !subdomain) return [];
+  const name = `${hostname}.${subdomain}.${pod.metadata?.namespace ?? 'default'}.svc`;
+  return [name, `${name}.cluster.local`];
 }
 
 /** The time the pod has to stop, preStop hook included (a kubelet's default is 30 s). */
