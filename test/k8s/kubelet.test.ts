@@ -130,6 +130,6 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
   expect(leaving.process.child.exitCode).toBe(0);
   expect(kubelet.pods().map((p) => p.name)).toEqual(['rc-0']);
   const log = readFileSync(kubelet.logPath, 'utf8');
-  expect(log).toMatch(/pod rc-1: preStop drain/);
+  expect(log).toMatch(/pod rc-1: preStop node \/app\/bin\/ringcache.js drain ok/);
   expect((await httpRequest(`${byName.get('rc-0')!.url}/healthz`)).status).toBe(200);
 });
