@@ -6,13 +6,15 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { authSecret, statefulSet } from '../../operator/src/builders/index.js';
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, } from '@kubernetes/client-node';
+import { authSecret, memberAddress, statefulSet } from '../../operator/src/builders/index.js';
 import { resolveSpec } from '../../operator/src/spec.js';
 import { CLI } from '../support/node-process.js';
 import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
 import { httpRequest, waitFor } from './controlplane/http.js';
+import { nodeRequest } from './support/key-writer.js';
 import { StandInKubelet } from './support/kubelet.js';
+import { isPodReady, waitLogged } from './support/waits.js';
 
 let cp: ControlPlane | undefined;
 const kubelets: StandInKubelet[] = [];
@@ -41,20 +43,6 @@ async function startKubelet(namespace: string, labelSelector?: string): Promise<
   return kubelet;
 }
 
-/** Waits with the stand-in's log appended to the failure, since most failures are its to explain. */
-async function waitLogged<T>(kubelet: StandInKubelet, what: string, ms: number, check: () => Promise<T | undefined>) {
-  try {
-    return await waitFor(what, ms, check);
-  } catch (err) {
-    const log = existsSync(kubelet.logPath) ? readFileSync(kubelet.logPath, 'utf8').split('\n').slice(-30) : [];
-    (err as Error).message += `\n--- stand-in kubelet log (${kubelet.logPath}):\n${log.join('\n')}`;
-    throw err;
-  }
-}
-
-const isReady = (p: V1Pod): boolean =>
-  p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-
 test("the stand-in runs the operator's StatefulSet pods as ringcache processes, and stops one on scale-in", async () => {
   const { core, apps } = clients();
   const namespace = 'standin';
@@ -78,7 +66,7 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
   const started = Date.now();
   const pods = await waitLogged(kubelet, 'both pods Running and Ready', 120_000, async () => {
     const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
-    return list.items.length === 2 && list.items.every(isReady) ? list.items : undefined;
+    return list.items.length === 2 && list.items.every(isPodReady) ? list.items : undefined;
   });
   process.stdout.write(`stand-in: 2 pods Running and Ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
@@ -107,6 +95,21 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
     { env: { PATH: process.env.PATH, ...dns.env }, timeout: 20_000 },
   );
   expect(JSON.parse(stdout).nodeId).toBe('rc-1');
+
+  // The pods form a ring over their DNS names, as the operator will publish it (by hand here):
+  // a quorum write through rc-0 needs rc-1's acknowledgement, reached through the stand-in's DNS.
+  const ring = {
+    epoch: 1,
+    replicationFactor: 2,
+    members: ['rc-0', 'rc-1'].map((id, i) => ({ id, address: memberAddress('rc', namespace, i), state: 'active' })),
+  };
+  for (const p of byName.values()) {
+    const put = await httpRequest(`${p.url}/v1/ring`, { method: 'PUT', token: tokens.peerToken, body: ring });
+    expect(put.status).toBe(200);
+  }
+  const [rc0, rc1] = [byName.get('rc-0')!, byName.get('rc-1')!];
+  expect((await nodeRequest(`${rc0.url}/v1/keys/greeting`, tokens.token, 'PUT', 'hello')).status).toBe(201);
+  expect(await nodeRequest(`${rc1.url}/v1/keys/greeting`, tokens.token)).toMatchObject({ status: 200, body: 'hello' });
 
   await waitFor('the StatefulSet counts 2 Ready replicas', 60_000, async () => {
     const s = await apps.readNamespacedStatefulSet({ namespace, name: 'rc' });
