@@ -5,6 +5,7 @@
  * What this does not prove: no real kubelet, container runtime, cluster DNS or network (see
  * docs/operator.md, "Testing with the stand-in kubelet").
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,13 @@ function operatorCommand(kubelet: StandInKubelet, kubeconfig: string): { args: s
   };
 }
 
+/**
+ * Until `ringcache operator` exists (issue 5, branch operator-runtime) the test is skipped, saying
+ * so; once the command exists the test runs and can fail. A CLI that was not built runs it too.
+ */
+const operatorBuilt = !spawnSync(process.execPath, [CLI, 'operator', '--help']).stderr.toString().includes('unknown command');
+if (!operatorBuilt) process.stdout.write('operator-scale: skipped, `ringcache operator` does not exist yet\n');
+
 let cp: ControlPlane | undefined;
 let kubelet: StandInKubelet | undefined;
 let operator: LoggedProcess | undefined;
@@ -72,7 +80,7 @@ interface CacheClusterObject {
   };
 }
 
-test('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowledged write', async () => {
+(operatorBuilt ? test : test.skip)('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowledged write', async () => {
   const timings: Array<[string, number]> = [];
   const phase = async <T,>(name: string, run: () => Promise<T>): Promise<T> => {
     const started = Date.now();
