@@ -43,7 +43,7 @@ async function startKubelet(namespace: string, labelSelector?: string): Promise<
   return kubelet;
 }
 
-test("the stand-in runs the operator's StatefulSet pods as ringcache processes, and stops one on scale-in", async () => {
+test("the stand-in runs the operator's StatefulSet pods as ringcache processes, stops one on scale-in and replaces one that died", async () => {
   const { core, apps } = clients();
   const namespace = 'standin';
   await core.createNamespace({ body: { metadata: { name: namespace } } });
@@ -134,5 +134,18 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
   expect(kubelet.pods().map((p) => p.name)).toEqual(['rc-0']);
   const log = readFileSync(kubelet.logPath, 'utf8');
   expect(log).toMatch(/pod rc-1: preStop node \/app\/bin\/ringcache.js drain ok/);
-  expect((await httpRequest(`${byName.get('rc-0')!.url}/healthz`)).status).toBe(200);
+  expect((await httpRequest(`${rc0.url}/healthz`)).status).toBe(200);
+
+  // A process that dies by itself fails its pod; the StatefulSet controller replaces the pod and
+  // the stand-in runs the new one (a kubelet would have restarted the container instead).
+  rc0.process.child.kill('SIGKILL');
+  const replaced = await waitLogged(kubelet, 'rc-0 replaced by a new Ready pod', 120_000, async () => {
+    const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+    const pod = list.items.find((p) => p.metadata!.name === 'rc-0');
+    return pod && pod.metadata!.uid !== rc0.uid && isPodReady(pod) ? pod : undefined;
+  });
+  const again = kubelet.pods();
+  expect(again.map((p) => [p.name, p.uid])).toEqual([['rc-0', replaced.metadata!.uid]]);
+  expect((await httpRequest(`${again[0].url}/healthz`)).status).toBe(200);
+  expect(readFileSync(kubelet.logPath, 'utf8')).toMatch(/pod rc-0: reported Failed/);
 });
