@@ -37,8 +37,9 @@ function clients(): { core: CoreV1Api; apps: AppsV1Api } {
   return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
 }
 
-async function startKubelet(namespace: string, labelSelector?: string): Promise<StandInKubelet> {
-  const kubelet = await StandInKubelet.start({ kubeconfigPath: cp!.kubeconfigPath, namespace, labelSelector });
+async function startKubelet(namespace: string): Promise<StandInKubelet> {
+  // Watches end every 2 s, so the events of this test arrive over restarted watches.
+  const kubelet = await StandInKubelet.start({ kubeconfigPath: cp!.kubeconfigPath, namespace, watchTimeoutSeconds: 2 });
   kubelets.push(kubelet);
   return kubelet;
 }
@@ -148,4 +149,5 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
   expect(again.map((p) => [p.name, p.uid])).toEqual([['rc-0', replaced.metadata!.uid]]);
   expect((await httpRequest(`${again[0].url}/healthz`)).status).toBe(200);
   expect(readFileSync(kubelet.logPath, 'utf8')).toMatch(/pod rc-0: reported Failed/);
+  expect(kubelet.watchRestarts).toBeGreaterThan(0);
 });

@@ -49,6 +49,11 @@ export interface StandInKubeletOptions {
   labelSelector?: string;
   /** How often each pod's readiness endpoint is probed (default 1000 ms). */
   probeIntervalMs?: number;
+  /**
+   * The API server ends each watch after this long (default 300 s) and the stand-in lists and
+   * watches again: a periodic resync, and the restart path exercised in every run.
+   */
+  watchTimeoutSeconds?: number;
 }
 
 /** A pod process as tests see it. */
@@ -90,6 +95,8 @@ export class StandInKubelet {
   private readonly workers = new Map<string, { tail: Promise<void>; queued: boolean; failures: number }>();
   private readonly probeMs: number;
   private stopped = false;
+  /** Watches opened after the first: each one followed a list (tests check the restart path ran). */
+  watchRestarts = -1;
   private abortWatch: AbortController | undefined;
   private watching: Promise<void> | undefined;
   private node: FakeNode | undefined;
@@ -181,6 +188,7 @@ export class StandInKubelet {
         }
         // Pods deleted while no watch was open.
         for (const uid of this.latest.keys()) if (!present.has(uid)) this.forget(uid);
+        this.watchRestarts++;
         await this.watchFrom(list.metadata?.resourceVersion);
       } catch (err) {
         if (!this.stopped) this.log(`pod list failed: ${String(err)}`);
@@ -195,7 +203,12 @@ export class StandInKubelet {
     const done = new Promise<void>((resolve) => (ended = resolve));
     this.abortWatch = await new Watch(this.kc).watch(
       `/api/v1/namespaces/${this.opts.namespace}/pods`,
-      { labelSelector: this.opts.labelSelector, resourceVersion, allowWatchBookmarks: true },
+      {
+        labelSelector: this.opts.labelSelector,
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+      },
       (type: string, obj: V1Pod) => {
         if (type === 'ADDED' || type === 'MODIFIED') this.observe(obj);
         else if (type === 'DELETED') this.forget(obj.metadata!.uid!);
