@@ -87,6 +87,7 @@ const LOCAL_CLI: LocalCli = { node: process.execPath, nodeArgs: DNS_PRELOAD, scr
 const RETRY_MS = 1000;
 const MAX_RETRIES = 120;
 const WATCH_BACKOFF_MS = 500;
+const STOP_WAIT_MS = 10_000;
 
 export class StandInKubelet {
   private readonly core: CoreV1Api;
@@ -162,6 +163,9 @@ export class StandInKubelet {
     this.stopped = true;
     this.abortWatch?.abort();
     await this.watching;
+    // Let syncs under way finish (a pod starting), within a bound: a termination may be waiting out its grace period.
+    const tails = [...this.workers.values()].map((w) => w.tail);
+    await Promise.race([Promise.all(tails), new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
     const entries = [...this.entries.values()];
     await Promise.all(entries.map((e) => this.reap(e)));
     await this.node?.stop();
@@ -169,7 +173,11 @@ export class StandInKubelet {
   }
 
   private log(line: string): void {
-    appendFileSync(this.logPath, `${new Date().toISOString()} ${line}\n`);
+    try {
+      appendFileSync(this.logPath, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // stop() removed the directory; a late line has nowhere to go
+    }
   }
 
   // --- watching: list, then watch from the list's version; on any end, list again -------------
