@@ -126,29 +126,39 @@ interface CacheClusterObject {
    * Settled at n: the ring published in status has members demo-0..n-1, all active; every pod
    * runs that epoch; the StatefulSet has n replicas, all Ready; exactly n pods exist.
    */
-  const settled = (n: number) => async (): Promise<number | undefined> => {
+  const settled = (n: number) => async (): Promise<number> => {
+    // Each unmet condition throws: on a timeout, waitFor reports the last one.
+    const need = (ok: boolean, what: () => string): void => {
+      if (!ok) throw new Error(what());
+    };
     const cc = await read();
     const ring = cc.status?.ring;
-    const want = Array.from({ length: n }, (_, i) => `${CLUSTER}-${i}`);
-    if (!ring || ring.members.map((m) => m.id).join() !== want.join()) return undefined;
-    if (!ring.members.every((m) => m.state === 'active')) return undefined;
-    if (cc.status?.observedGeneration !== cc.metadata.generation) return undefined;
-    const available = cc.status?.conditions?.find((c) => c.type === 'Available');
-    if (available?.status !== 'True') return undefined;
+    const want = Array.from({ length: n }, (_, i) => `${CLUSTER}-${i}`).join();
+    const states = ring?.members.map((m) => `${m.id}:${m.state}`).join();
+    need(ring?.members.map((m) => m.id).join() === want, () => `status.ring members ${states}, want ${want}`);
+    need(ring!.members.every((m) => m.state === 'active'), () => `status.ring members ${states}, not all active`);
+    const { observedGeneration, conditions } = cc.status ?? {};
+    need(observedGeneration === cc.metadata.generation, () => `observedGeneration ${observedGeneration}`);
+    const available = conditions?.find((c) => c.type === 'Available');
+    need(available?.status === 'True', () => `conditions ${JSON.stringify(conditions)}`);
     const sts = await apps.readNamespacedStatefulSet({ namespace: NAMESPACE, name: CLUSTER });
-    if (sts.spec?.replicas !== n || sts.status?.readyReplicas !== n || sts.status?.replicas !== n) return undefined;
+    const { replicas, readyReplicas } = sts.status ?? {};
+    need(
+      sts.spec?.replicas === n && readyReplicas === n && replicas === n,
+      () => `StatefulSet spec ${sts.spec?.replicas}, status ${replicas} (${readyReplicas} Ready)`,
+    );
     const pods = await core.listNamespacedPod({
       namespace: NAMESPACE,
       labelSelector: `app.kubernetes.io/instance=${CLUSTER}`,
     });
-    if (pods.items.length !== n || !pods.items.every(isPodReady)) return undefined;
-    if (k.pods().length !== n) return undefined;
+    need(pods.items.length === n && pods.items.every(isPodReady), () => `${pods.items.length} pods, not all Ready`);
+    need(k.pods().length === n, () => `${k.pods().length} pod processes`);
     if (!token) token = await clientToken();
     for (const url of urls()) {
       const r = await nodeRequest(`${url}/v1/ring`, token);
-      if (r.status !== 200 || JSON.parse(r.body).epoch !== ring.epoch) return undefined;
+      need(r.status === 200 && JSON.parse(r.body).epoch === ring!.epoch, () => `${url} serves ${r.status} ${r.body}`);
     }
-    return ring.epoch;
+    return ring!.epoch;
   };
   const clientToken = async (): Promise<string> => {
     const secret = await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${CLUSTER}-auth` });
