@@ -13,10 +13,11 @@ export class LoggedProcess {
     command: string,
     args: string[],
     readonly logPath: string,
+    env?: NodeJS.ProcessEnv,
   ) {
     const fd = openSync(logPath, 'a');
     try {
-      this.child = spawn(command, args, { stdio: ['ignore', fd, fd] });
+      this.child = spawn(command, args, { stdio: ['ignore', fd, fd], env: env ?? process.env });
     } finally {
       closeSync(fd); // the child holds its own copy
     }
