@@ -4,7 +4,8 @@
  * of k8s/ (real) and of every rendered object (dry run), and the operator's ServiceAccount's
  * permissions checked by the API server's own authorizer.
  */
-import { readFile } from 'node:fs/promises';
+import { cp as cp_, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
 import { waitFor } from './controlplane/http.js';
@@ -46,7 +47,7 @@ async function waitGone(path: string): Promise<void> {
   await waitFor(`${path} to be deleted`, 60_000, async () => ((await api.get(path)) === undefined ? true : undefined));
 }
 
-test('helm install (CRD from crds/, operator, a CacheCluster) and helm uninstall (CRD kept)', async () => {
+test('helm install (CRD from crds/, operator, a CacheCluster), upgrade (CRD untouched) and uninstall (CRD kept)', async () => {
   const ns = 'helm-install';
   const out = await helm.ok([
     'install',
@@ -76,6 +77,23 @@ test('helm install (CRD from crds/, operator, a CacheCluster) and helm uninstall
 
   const list = await helm.ok(['list', ...kube(), '--namespace', ns, '--output', 'json']);
   expect(JSON.parse(list)).toEqual([expect.objectContaining({ name: 'cache', status: 'deployed' })]);
+
+  // helm upgrade changes the templates' objects and leaves the CRD from crds/ alone, even when the
+  // chart's copy changed: here a copy of the chart whose CRD carries one more label.
+  const newer = await mkdtemp(join(tmpdir(), 'ringcache-chart-'));
+  try {
+    await cp_(chartDir, newer, { recursive: true });
+    const crdFile = join(newer, 'crds/cacheclusters.ringcache.io.yaml');
+    const crdText = await readFile(crdFile, 'utf8');
+    const changed = crdText.replace(/^ {2}labels:\n/m, '  labels:\n    ringcache.io/upgraded: "true"\n');
+    expect(changed).not.toBe(crdText);
+    await writeFile(crdFile, changed);
+    await helm.ok(['upgrade', 'cache', newer, ...kube(), '--namespace', ns, '--reuse-values', '--set', 'operator.replicas=3']);
+  } finally {
+    await rm(newer, { recursive: true, force: true });
+  }
+  expect((await api.get(deployment))?.body.spec.replicas).toBe(3);
+  expect((await api.get(CRD_PATH))?.body.metadata.labels).not.toHaveProperty(['ringcache.io/upgraded']);
 
   expect(await helm.ok(['uninstall', 'cache', ...kube(), '--namespace', ns])).toContain('uninstalled');
   for (const path of [deployment, clusterRole, cacheCluster]) await waitGone(path);
