@@ -286,3 +286,22 @@ test('the tests use the helm scripts/helm/build.sh made, at the pinned version',
   const pinned = /HELM_VERSION=(\S+)/.exec(await readFile(join(repoRoot, 'scripts/helm/version.env'), 'utf8'))?.[1];
   expect((await helm.ok(['version', '--short'])).trim()).toBe(pinned);
 });
+
+test('values.schema.json holds cacheCluster.spec to the CRD’s own bounds', async () => {
+  const crd = parseManifests(await readFile(join(repoRoot, 'operator/crd/cacheclusters.ringcache.io.yaml'), 'utf8'))[0];
+  const crdSpec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties;
+  const schema = JSON.parse(await readFile(join(chartDir, 'values.schema.json'), 'utf8'));
+  const valuesSpec = schema.properties.cacheCluster.properties.spec.properties;
+  expect(Object.keys(valuesSpec).sort()).toEqual(Object.keys(crdSpec).sort());
+  const bounds = ['minimum', 'maximum', 'enum', 'pattern', 'minLength', 'maxLength'];
+  for (const field of Object.keys(crdSpec)) {
+    for (const bound of bounds) {
+      // An empty image stands for the chart's own image (the template fills it in).
+      if (field === 'image' && bound === 'minLength') continue;
+      if (crdSpec[field][bound] !== undefined) expect([field, bound, valuesSpec[field][bound]]).toEqual([field, bound, crdSpec[field][bound]]);
+    }
+  }
+  const secretName = crdSpec.auth.properties.secretName;
+  const valuesSecretName = valuesSpec.auth.properties.secretName;
+  for (const bound of bounds) expect(valuesSecretName[bound]).toEqual(secretName[bound]);
+});
