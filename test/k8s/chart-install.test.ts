@@ -11,21 +11,25 @@ import { startControlPlane, type ControlPlane } from './controlplane/controlplan
 import { waitFor } from './controlplane/http.js';
 import { chartDir, find, makeHelm, parseManifests, repoRoot, type Helm, type Manifest } from './support/helm.js';
 import { kubeApi, objectPath, type KubeApi } from './support/kube-api.js';
+import { makeKubectl, type Kubectl } from './support/kubectl.js';
 import { ALL_VERBS, OPERATOR_RULES } from './support/rbac.js';
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/cacheclusters.ringcache.io';
 
 let cp: ControlPlane;
 let helm: Helm;
+let kubectl: Kubectl;
 let api: KubeApi;
 
 beforeAll(async () => {
   [cp, helm] = await Promise.all([startControlPlane(), makeHelm()]);
   api = kubeApi(cp.server, cp.token, await readFile(cp.caPath, 'utf8'));
+  kubectl = await makeKubectl(cp.kubeconfigPath);
 });
 
 afterAll(async () => {
   await helm?.cleanup();
+  await kubectl?.cleanup();
   await cp?.stop();
 });
 
@@ -102,11 +106,14 @@ test('helm install (CRD from crds/, operator, a CacheCluster), upgrade (CRD unto
   expect(await api.get(CRD_PATH)).toBeDefined();
 });
 
-test('kubectl apply -f k8s/ (server-side): the CRD, RBAC and Deployment are accepted, the operator pods created', async () => {
-  const objs = [...(await manifestsOf('k8s/crd.yaml')), ...(await manifestsOf('k8s/operator.yaml'))];
-  for (const obj of objs) await api.apply(obj);
-  await waitEstablished();
-  for (const obj of objs) expect(await api.get(objectPath(obj))).toBeDefined();
+test('the README’s kubectl install: apply --server-side -f k8s/, wait for the CRD, apply the example', async () => {
+  const out = await kubectl.ok(['apply', '--server-side', '-f', 'k8s/']);
+  for (const obj of [...(await manifestsOf('k8s/crd.yaml')), ...(await manifestsOf('k8s/operator.yaml'))]) {
+    expect(await api.get(objectPath(obj))).toBeDefined();
+  }
+  expect(out).toContain('customresourcedefinition.apiextensions.k8s.io/cacheclusters.ringcache.io serverside-applied');
+  expect(out).toContain('deployment.apps/ringcache-operator serverside-applied');
+  await kubectl.ok(['wait', '--for', 'condition=established', '--timeout=60s', 'crd/cacheclusters.ringcache.io']);
 
   // The namespace enforces the restricted Pod Security profile: the ReplicaSet's pods exist only if
   // the pod template meets it.
@@ -119,9 +126,15 @@ test('kubectl apply -f k8s/ (server-side): the CRD, RBAC and Deployment are acce
   });
   expect(pods.every((p) => p.spec.serviceAccountName === 'ringcache-operator')).toBe(true);
 
-  // The example cluster is accepted by the CRD.
-  for (const obj of await manifestsOf('k8s/examples/cachecluster.yaml')) await api.apply(obj);
-  expect((await api.get('/apis/ringcache.io/v1alpha1/namespaces/default/cacheclusters/demo'))?.body.spec.replicas).toBe(3);
+  // The example cluster is accepted by the CRD (client-side apply, as the README has it).
+  expect(await kubectl.ok(['apply', '-f', 'k8s/examples/cachecluster.yaml'])).toContain('cachecluster.ringcache.io/demo created');
+  expect(await kubectl.ok(['get', 'cachecluster', 'demo', '-o', 'jsonpath={.spec.replicas}'])).toBe('3');
+
+  // The README's troubleshooting command answers as the rules say.
+  const canI = async (...args: string[]): Promise<string> =>
+    (await kubectl.run(['auth', 'can-i', '--as=system:serviceaccount:ringcache-system:ringcache-operator', ...args])).stdout.trim();
+  expect(await canI('create', 'statefulsets.apps', '-n', 'default')).toBe('yes');
+  expect(await canI('delete', 'secrets', '-n', 'default')).toBe('no');
 });
 
 test('every object of the chart with every option on passes a server-side dry run', async () => {
@@ -149,7 +162,7 @@ test('every object of the chart with every option on passes a server-side dry ru
 });
 
 test('the operator’s ServiceAccount may do exactly what its rules list', async () => {
-  // Applied by the k8s/ test above; the API server authorizes with the SA's own token.
+  // Applied from k8s/ by the kubectl test above; the API server authorizes with the SA's own token.
   const sa = await cp.serviceAccountKubeconfig('ringcache-system', 'ringcache-operator');
   const token: string | undefined = JSON.parse(await readFile(sa, 'utf8')).users[0]?.user?.token;
   if (!token) throw new Error(`no token in ${sa}`);

@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chartDir, find, helmPath, makeHelm, parseManifests, repoRoot, type Helm, type Manifest } from './support/helm.js';
+import { toolPath } from './support/tools.js';
+import { chartDir, find, makeHelm, parseManifests, repoRoot, type Helm, type Manifest } from './support/helm.js';
 import { OPERATOR_RULES } from './support/rbac.js';
 
 const allOn = join(chartDir, 'ci/all-on-values.yaml');
@@ -277,14 +278,18 @@ test('k8s/ and the chart’s CRD match a fresh render of the one source', async 
   expect(operator.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'Helm')).toBe(true);
 });
 
-test('the tests use the helm scripts/helm/build.sh made, at the pinned version', async () => {
+test.each(['helm', 'kubectl'] as const)('the tests use the %s its build.sh made, at the pinned version', async (tool) => {
   // build.sh has run before this suite (npm run test:k8s), so this call only reports the cached binary.
-  const { stdout } = await promisify(execFile)('bash', [join(repoRoot, 'scripts/helm/build.sh')]);
+  const { stdout } = await promisify(execFile)('bash', [join(repoRoot, `scripts/${tool}/build.sh`)]);
   const lines = stdout.trimEnd().split('\n');
-  expect(lines[lines.length - 2]).toBe(await helmPath());
-  expect(lines[lines.length - 1]).toMatch(/^helm_build_seconds=\d+$/);
-  const pinned = /HELM_VERSION=(\S+)/.exec(await readFile(join(repoRoot, 'scripts/helm/version.env'), 'utf8'))?.[1];
-  expect((await helm.ok(['version', '--short'])).trim()).toBe(pinned);
+  const bin = await toolPath(tool);
+  expect(lines[lines.length - 2]).toBe(bin);
+  expect(lines[lines.length - 1]).toMatch(new RegExp(`^${tool}_build_seconds=\\d+$`));
+  const versionFile = await readFile(join(repoRoot, `scripts/${tool}/version.env`), 'utf8');
+  const pinned = new RegExp(`${tool.toUpperCase()}_VERSION=(\\S+)`).exec(versionFile)?.[1];
+  const args = tool === 'helm' ? ['version', '--short'] : ['version', '--client'];
+  const { stdout: version } = await promisify(execFile)(bin, args);
+  expect(version).toContain(pinned);
 });
 
 test('values.schema.json holds cacheCluster.spec to the CRD’s own bounds', async () => {

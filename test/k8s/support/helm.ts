@@ -2,39 +2,20 @@
  * The helm CLI that scripts/helm/build.sh built, run as a real process with its own temp config,
  * cache and data directories (nothing written under the user's home).
  */
-import { execFile } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { parseEnvFile } from '../controlplane/binaries.js';
+import { okOrThrow, repoRoot, runTool, toolPath, type ToolResult } from './tools.js';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export { repoRoot };
 export const chartDir = join(repoRoot, 'charts/ringcache');
 
-export interface HelmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Where build.sh caches the pinned helm: `<cache>/<version>/helm`. */
-export async function helmPath(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const pinned = parseEnvFile(await readFile(join(repoRoot, 'scripts/helm/version.env'), 'utf8'));
-  const version = env.RINGCACHE_HELM_VERSION || pinned.HELM_VERSION;
-  const root = env.RINGCACHE_HELM_CACHE || join(env.HOME || homedir(), '.cache/ringcache/helm');
-  const path = join(root, version, 'helm');
-  try {
-    await access(path);
-  } catch {
-    throw new Error(`${path} is missing: run \`bash scripts/helm/build.sh\` first`);
-  }
-  return path;
-}
+/** Where scripts/helm/build.sh caches the pinned helm. */
+export const helmPath = (): Promise<string> => toolPath('helm');
 
 export interface Helm {
-  run(args: string[], timeoutMs?: number): Promise<HelmResult>;
+  run(args: string[], timeoutMs?: number): Promise<ToolResult>;
   /** Runs helm and fails with its output unless it exits 0; returns stdout. */
   ok(args: string[], timeoutMs?: number): Promise<string>;
   cleanup(): Promise<void>;
@@ -50,20 +31,10 @@ export async function makeHelm(): Promise<Helm> {
     HELM_DATA_HOME: join(home, 'data'),
     KUBECONFIG: join(home, 'no-kubeconfig'),
   };
-  const run = (args: string[], timeoutMs = 120_000): Promise<HelmResult> =>
-    new Promise((resolve) => {
-      execFile(bin, args, { env, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr: stderr + (err && code === -1 ? String(err) : '') });
-      });
-    });
+  const run = (args: string[], timeoutMs?: number): Promise<ToolResult> => runTool(bin, args, env, timeoutMs);
   return {
     run,
-    async ok(args, timeoutMs) {
-      const r = await run(args, timeoutMs);
-      if (r.code !== 0) throw new Error(`helm ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-      return r.stdout;
-    },
+    ok: async (args, timeoutMs) => okOrThrow('helm', args, await run(args, timeoutMs)),
     cleanup: () => rm(home, { recursive: true, force: true }),
   };
 }
