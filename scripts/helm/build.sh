@@ -2,44 +2,23 @@
 # Builds the helm CLI from its Go module (helm.sh/helm/v3 at the pinned version; nothing prebuilt can
 # be downloaded here) and caches it outside the repo, keyed by version:
 # ~/.cache/ringcache/helm/<version>/helm. Only the first run pays; later runs exit in a second.
-# Prints progress, the binary's path on its last line but one and `helm_build_seconds=<n>` last.
+# Prints progress on stderr, the binary's path on its last line but one and `helm_build_seconds=<n>` last.
 set -euo pipefail
 
 # shellcheck source=version.env
 . "$(dirname "$0")/version.env"
+# shellcheck source=../lib/go-tool.sh
+. "$(dirname "$0")/../lib/go-tool.sh"
 HELM_VERSION="${RINGCACHE_HELM_VERSION:-$HELM_VERSION}"
 CACHE_ROOT="${RINGCACHE_HELM_CACHE:-$HOME/.cache/ringcache/helm}"
+TOOL=helm
 BIN="$CACHE_ROOT/$HELM_VERSION/helm"
-
-start=$(date +%s)
-elapsed() { echo $(($(date +%s) - start)); }
-log() { printf '[helm-build %4ss] %s\n' "$(elapsed)" "$*" >&2; }
-
-finish() {
-  log "helm $("$BIN" version --short) at $BIN"
-  echo "$BIN"
-  echo "helm_build_seconds=$(elapsed)"
-  exit 0
-}
+tool_version() { "$BIN" version --short; }
 
 [ -x "$BIN" ] && finish
+go_env "$CACHE_ROOT"
+build_lock "$CACHE_ROOT/.build.lock"
 
-export PATH="$PATH:/usr/local/go/bin"
-command -v go >/dev/null || { echo "go not found (expected /usr/local/go/bin/go)" >&2; exit 1; }
-export GOPATH="$CACHE_ROOT/gopath" GOMODCACHE="$CACHE_ROOT/gomodcache" GOCACHE="$CACHE_ROOT/gocache"
-export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
-export CGO_ENABLED=0
-mkdir -p "$CACHE_ROOT/$HELM_VERSION" "$GOMODCACHE" "$GOCACHE"
-
-# One builder at a time: a second caller (a parallel run) waits, then finds the binary.
-exec 9>"$CACHE_ROOT/.build.lock"
-if ! flock -n 9; then
-  log "another build holds $CACHE_ROOT/.build.lock; waiting"
-  flock 9
-fi
-[ -x "$BIN" ] && finish
-
-log "go $(go env GOVERSION), caches under $CACHE_ROOT"
 log "helm $HELM_VERSION: downloading modules"
 info=$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION")
 src=$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$info")
@@ -60,6 +39,4 @@ go mod download
 log "helm $HELM_VERSION: building (client-go $client_go)"
 stage="$CACHE_ROOT/$HELM_VERSION/helm.partial"
 nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$stage" ./cmd/helm
-# Publish in one rename so a half-written binary never looks complete.
-mv "$stage" "$BIN"
-finish
+publish "$stage"

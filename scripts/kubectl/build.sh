@@ -8,40 +8,19 @@ set -euo pipefail
 
 # shellcheck source=version.env
 . "$(dirname "$0")/version.env"
+# shellcheck source=../lib/go-tool.sh
+. "$(dirname "$0")/../lib/go-tool.sh"
 KUBECTL_VERSION="${RINGCACHE_KUBECTL_VERSION:-$KUBECTL_VERSION}"
 CACHE_ROOT="${RINGCACHE_KUBECTL_CACHE:-$HOME/.cache/ringcache/kubectl}"
+TOOL=kubectl
 BIN="$CACHE_ROOT/$KUBECTL_VERSION/kubectl"
-
-start=$(date +%s)
-elapsed() { echo $(($(date +%s) - start)); }
-log() { printf '[kubectl-build %4ss] %s\n' "$(elapsed)" "$*" >&2; }
-
-finish() {
-  log "kubectl $("$BIN" version --client -o yaml | sed -n 's/^ *gitVersion: //p') at $BIN"
-  echo "$BIN"
-  echo "kubectl_build_seconds=$(elapsed)"
-  exit 0
-}
+tool_version() { "$BIN" version --client -o yaml | sed -n 's/^ *gitVersion: //p'; }
 
 [ -x "$BIN" ] && finish
-
-export PATH="$PATH:/usr/local/go/bin"
-command -v go >/dev/null || { echo "go not found (expected /usr/local/go/bin/go)" >&2; exit 1; }
 # Go's caches are the control plane build's (test/k8s/controlplane/build.sh, same Kubernetes
 # version): kubectl's packages (client-go, apimachinery, ...) are mostly compiled there already.
-GO_CACHES="${RINGCACHE_K8S_CACHE:-$HOME/.cache/ringcache/k8s}"
-export GOPATH="$GO_CACHES/gopath" GOMODCACHE="$GO_CACHES/gomodcache" GOCACHE="$GO_CACHES/gocache"
-export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
-export CGO_ENABLED=0
-mkdir -p "$CACHE_ROOT/$KUBECTL_VERSION" "$GOMODCACHE" "$GOCACHE"
-
-# One builder at a time: a second caller (a parallel run) waits, then finds the binary.
-exec 9>"$CACHE_ROOT/.build.lock"
-if ! flock -n 9; then
-  log "another build holds $CACHE_ROOT/.build.lock; waiting"
-  flock 9
-fi
-[ -x "$BIN" ] && finish
+go_env "${RINGCACHE_K8S_CACHE:-$HOME/.cache/ringcache/k8s}"
+build_lock "$CACHE_ROOT/.build.lock"
 
 # kubectl's main lives in k8s.io/kubernetes (whose staging replaces a consumer cannot inherit);
 # its few lines are copied here over the published staging module, k8s.io/kubectl v0.X.Y.
@@ -80,7 +59,6 @@ func main() {
 	}
 }
 GO
-log "go $(go env GOVERSION), Go caches under $GO_CACHES"
 log "kubectl $KUBECTL_VERSION (k8s.io/kubectl $staging): resolving modules"
 go mod tidy
 major=$(sed 's/^v\([0-9]*\)\..*/\1/' <<<"$KUBECTL_VERSION")
@@ -93,6 +71,4 @@ log "kubectl $KUBECTL_VERSION: building"
 stage="$CACHE_ROOT/$KUBECTL_VERSION/kubectl.partial"
 # The control plane's tags, so its compiled packages are reused from the shared cache.
 nice -n 10 go build -trimpath -tags selinux,notest -ldflags "$ldflags" -o "$stage" .
-# Publish in one rename so a half-written binary never looks complete.
-mv "$stage" "$BIN"
-finish
+publish "$stage"
