@@ -76,7 +76,10 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
       onStartedLeading: () => {
         metrics.isLeader.set(1);
         // A restart after a loss waits for the previous controller to be fully stopped.
-        void stopping.then(() => controller.start());
+        // Leadership may have been lost again meanwhile: start only if it still holds.
+        void stopping.then(() => {
+          if (elector?.isLeader()) controller.start();
+        });
       },
       onStoppedLeading: () => {
         metrics.isLeader.set(0);

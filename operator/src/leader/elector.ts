@@ -78,7 +78,9 @@ export class LeaderElector {
   async round(): Promise<void> {
     const { namespace, name, identity } = this.options;
     const path = paths.lease(namespace, name);
-    const lease = (await this.client.get(path, undefined)) as LeaseObject | undefined;
+    // Bounded by the renew deadline: a hung read must not outlast the leadership it would renew.
+    const read = await this.client.expect({ path, timeoutMs: this.options.renewDeadlineMs }, [200, 404]);
+    const lease = read.status === 404 ? undefined : (read.body as LeaseObject);
     this.reachedApi = true;
     if (this.stopped) return;
     const key = recordKey(lease?.spec ?? (lease ? {} : undefined));
