@@ -8,8 +8,9 @@
  *   ring published; the scale subresource resizes the StatefulSet; SIGTERM releases the Lease;
  *   deleting the cluster lets the garbage collector remove everything it owned;
  * - two operators elect one leader; SIGKILL of the leader hands over within the lease duration,
- *   and the new leader's rings carry higher epochs and its lease transitions (the stand-in
- *   kubelet runs the pods as real cache nodes).
+ *   and the new leader's rings carry higher epochs and its lease transitions; a leader frozen
+ *   past its renew deadline stops when it wakes; --member-address=pod-ip (the stand-in kubelet
+ *   runs the pods as real cache nodes).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -252,7 +253,7 @@ test('a CacheCluster yields its objects, owned by it, a status, a ring once pods
   process.stdout.write(`operator test: garbage collection took ${((Date.now() - deletedAt) / 1000).toFixed(1)} s\n`);
 });
 
-test('two operators elect one leader; SIGKILL of the leader hands over and epochs only grow', async () => {
+test('two operators elect one leader; SIGKILL of the leader hands over, a frozen leader stops, epochs only grow', async () => {
   const ns = 'ha';
   await namespace(ns);
   // Operators a test before left running (it failed) would hold the Lease: SIGTERM releases it.
@@ -323,4 +324,36 @@ test('two operators elect one leader; SIGKILL of the leader hands over and epoch
     return epochs.length === 3 && epochs.every((e) => e === after.epoch) ? true : undefined;
   });
   expect(await standBy.metric('ringcache_operator_ring_epoch')).toBe(after.epoch);
+
+  // A leader frozen (SIGSTOP) past its renew deadline: a third operator takes over, and the old
+  // one, woken, stops at once instead of reconciling on. The third runs --member-address=pod-ip:
+  // its joiners enter the ring at their pod IPs.
+  const third = await startOperator('operator-3', [...timing, '--member-address=pod-ip'], {
+    nodeArgs: dns.nodeArgs,
+    env: dns.env,
+  });
+  expect(await third.isLeader()).toBe(false);
+  standBy.process.child.kill('SIGSTOP');
+  await waitFor('operator-3 leads', leaseDurationMs + 30_000, async () =>
+    (await lease()).holderIdentity === third.identity && (await third.isLeader()) ? true : undefined,
+  );
+  standBy.process.child.kill('SIGCONT');
+  await waitFor('the woken operator stands by', 30_000, async () => ((await standBy.isLeader()) === false ? true : undefined));
+  // The renew deadline's timer stops it before it can read the Lease again, and it writes nothing
+  // after: no ring, no Event.
+  const woken = standBy.process.tail(400).split('\n');
+  const stoppedAt = woken.findIndex((l) => l.includes('"msg":"stopped leading"'));
+  expect(JSON.parse(woken[stoppedAt]).reason).toBe('no renewal within the renew deadline (4000 ms)');
+  expect(woken.slice(stoppedAt).filter((l) => /"msg":"(ring published|event)"/.test(l))).toEqual([]);
+  const thirdTransitions = (await lease()).leaseTransitions!;
+  expect(thirdTransitions).toBe(transitionsAfter + 1);
+
+  expect((await api.call('PATCH', ccPath(ns, 'ha'), { spec: { replicas: 4 } }, MERGE)).status).toBe(200);
+  const last = await waitLogged(k, 'a ring of 4 active', 180_000, settled(4), () => third.process.exited);
+  expect(last.epoch).toBeGreaterThan(after.epoch);
+  expect(last.publisher).toEqual({ holder: third.identity, leaseTransitions: thirdTransitions });
+  const joiner = k.pods().find((p) => p.name === 'ha-3')!;
+  expect(last.members[3]).toEqual({ id: 'ha-3', address: `${joiner.ip}:${joiner.port}`, state: 'active' });
+  // Members that joined before keep their DNS names: a ring may mix both.
+  expect(last.members[0].address).toBe(`ha-0.ha-nodes.${ns}.svc:8080`);
 });

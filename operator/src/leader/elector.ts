@@ -109,6 +109,9 @@ export class LeaderElector {
           spec: decision.spec,
         };
         const create = decision.kind === 'acquire' && decision.create;
+        // A renewal counts from when it was sent: an answer that arrives late (a process
+        // paused, a slow API server) must not stretch the leadership past what others assume.
+        const sentAt = this.now;
         const answer = await this.client.call({
           method: create ? 'POST' : 'PUT',
           path: create ? paths.leases(namespace) : path,
@@ -122,9 +125,14 @@ export class LeaderElector {
           );
         }
         if (this.stopped) return;
+        if (renewDeadlinePassed(sentAt, this.now, this.options.renewDeadlineMs)) {
+          if (this.leading)
+            this.stopLeading(`no renewal within the renew deadline (${this.options.renewDeadlineMs} ms)`);
+          return;
+        }
         this.transitions = decision.spec.leaseTransitions ?? 0;
-        this.observed = { key: recordKey(answer.body?.spec), at: this.now };
-        this.lastRenewAt = this.now;
+        this.observed = { key: recordKey(answer.body?.spec), at: sentAt };
+        this.lastRenewAt = sentAt;
         this.armDeadline();
         if (!this.leading) {
           this.leading = true;
@@ -142,10 +150,14 @@ export class LeaderElector {
   /** Fires when the renew deadline passes without a renewal. */
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = setTimeout(() => {
-      if (this.leading)
-        this.stopLeading(`no renewal within the renew deadline (${this.options.renewDeadlineMs} ms)`);
-    }, this.options.renewDeadlineMs);
+    const left = this.lastRenewAt + this.options.renewDeadlineMs - this.now;
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (this.leading)
+          this.stopLeading(`no renewal within the renew deadline (${this.options.renewDeadlineMs} ms)`);
+      },
+      Math.max(0, left),
+    );
   }
 
   private stopLeading(reason: string): void {
