@@ -45,7 +45,8 @@ export class OperatorMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'ringcache_operator_' });
+    // Unprefixed process_* and nodejs_*, as the node's: the chart's dashboard queries those names.
+    collectDefaultMetrics({ register: this.registry });
     this.isLeader.set(0);
   }
 }
