@@ -119,6 +119,13 @@ export const OPERATOR_OPTIONS = {
     description: 'a steady cluster is reconciled again after this long even without events',
     parse: parsePositiveInteger,
   }),
+  watchTimeoutSeconds: option({
+    flag: '--watch-timeout-seconds',
+    env: 'RINGCACHE_WATCH_TIMEOUT_SECONDS',
+    defaultValue: 300,
+    description: 'the API server ends each watch after this long; the operator lists and watches again',
+    parse: parsePositiveInteger,
+  }),
   memberAddress: option<MemberAddressMode>({
     flag: '--member-address',
     env: 'RINGCACHE_MEMBER_ADDRESS',
@@ -152,6 +159,7 @@ export interface OperatorConfig {
   nodeTimeoutMs: number;
   pollMs: number;
   resyncMs: number;
+  watchTimeoutSeconds: number;
   memberAddress: MemberAddressMode;
   logLevel: LogLevel;
 }

@@ -62,7 +62,14 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
     },
     leadership,
   );
-  const controller = new Controller(client, reconciler, metrics, log, config.namespace);
+  const controller = new Controller(
+    client,
+    reconciler,
+    metrics,
+    log,
+    config.namespace,
+    config.watchTimeoutSeconds,
+  );
   let stopping: Promise<void> = Promise.resolve();
   elector = new LeaderElector(
     client,

@@ -19,6 +19,7 @@ test('defaults: every namespace, identity and Lease namespace from the pod', () 
     nodeTimeoutMs: 5_000,
     pollMs: 2_000,
     resyncMs: 60_000,
+    watchTimeoutSeconds: 300,
     memberAddress: 'dns',
     logLevel: 'info',
   });

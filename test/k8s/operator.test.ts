@@ -262,7 +262,7 @@ test('two operators elect one leader; SIGKILL of the leader hands over, a frozen
   const k = kubelet;
   const dns = k.dns();
   const leaseDurationMs = 6000;
-  const timing = [`--lease-duration-ms=${leaseDurationMs}`, '--renew-deadline-ms=4000', '--retry-period-ms=1000', '--poll-ms=1000'];
+  const timing = [`--lease-duration-ms=${leaseDurationMs}`, '--renew-deadline-ms=4000', '--retry-period-ms=1000', '--poll-ms=1000', '--watch-timeout-seconds=2'];
   const [one, two] = await Promise.all(
     ['operator-1', 'operator-2'].map((id) => startOperator(id, timing, { nodeArgs: dns.nodeArgs, env: dns.env })),
   );
@@ -324,6 +324,10 @@ test('two operators elect one leader; SIGKILL of the leader hands over, a frozen
     return epochs.length === 3 && epochs.every((e) => e === after.epoch) ? true : undefined;
   });
   expect(await standBy.metric('ringcache_operator_ring_epoch')).toBe(after.epoch);
+  // Its watches end every 2 s (--watch-timeout-seconds) and list again.
+  await waitFor('a watch restarted', 30_000, async () =>
+    ((await standBy.metric('ringcache_operator_watch_lists_total')) ?? 0) > 1 ? true : undefined,
+  );
 
   // A leader frozen (SIGSTOP) past its renew deadline: a third operator takes over, and the old
   // one, woken, stops at once instead of reconciling on. The third runs --member-address=pod-ip:

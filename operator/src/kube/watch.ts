@@ -16,6 +16,8 @@ export interface WatchOptions {
   retryMs?: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   onObject: (object: any, type: string) => void;
+  /** Called on each list: the first, and each after a watch ended. */
+  onList?: () => void;
 }
 
 export class ListWatch {
@@ -58,6 +60,7 @@ export class ListWatch {
 
   private async list(): Promise<string> {
     this.lists++;
+    this.options.onList?.();
     const answer = await this.client.expect({
       path: this.options.path,
       query: { labelSelector: this.options.labelSelector },

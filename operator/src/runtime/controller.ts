@@ -27,6 +27,7 @@ export class Controller {
     private readonly metrics: OperatorMetrics,
     private readonly log: Logger,
     private readonly namespace: string | undefined,
+    private readonly watchTimeoutSeconds: number,
   ) {}
 
   get running(): boolean {
@@ -49,13 +50,18 @@ export class Controller {
       if (o.metadata?.namespace && instance) queue.add(`${o.metadata.namespace}/${instance}`);
     };
     this.watches = [
-      new ListWatch(this.client, { path: paths.cacheClusters(this.namespace), onObject: byName }, this.log),
+      new ListWatch(
+        this.client,
+        { path: paths.cacheClusters(this.namespace), onObject: byName, ...this.common('cacheclusters') },
+        this.log,
+      ),
       new ListWatch(
         this.client,
         {
           path: paths.statefulSets(this.namespace),
           labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
           onObject: byInstance,
+          ...this.common('statefulsets'),
         },
         this.log,
       ),
@@ -65,12 +71,20 @@ export class Controller {
           path: paths.pods(this.namespace),
           labelSelector: `app.kubernetes.io/name=ringcache,app.kubernetes.io/component=${COMPONENT}`,
           onObject: byInstance,
+          ...this.common('pods'),
         },
         this.log,
       ),
     ];
     for (const watch of this.watches) watch.start();
     this.log.info('reconciling', { namespace: this.namespace ?? '(all)' });
+  }
+
+  private common(resource: string) {
+    return {
+      timeoutSeconds: this.watchTimeoutSeconds,
+      onList: () => this.metrics.watchLists.inc({ resource }),
+    };
   }
 
   private async handle(key: string) {

@@ -37,6 +37,12 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'cluster'] as const,
     registers: [this.registry],
   });
+  readonly watchLists = new Counter({
+    name: 'ringcache_operator_watch_lists_total',
+    help: 'Lists made by the watches: one as each starts, one more each time a watch ended and restarted',
+    labelNames: ['resource'] as const,
+    registers: [this.registry],
+  });
   readonly ringPublications = new Counter({
     name: 'ringcache_operator_ring_publications_total',
     help: 'Ring documents published',
