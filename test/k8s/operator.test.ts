@@ -127,7 +127,9 @@ test('a CacheCluster yields its objects, owned by it, a status, a ring once pods
   await waitFor('operator-a leads', 60_000, async () => ((await op.isLeader()) ? true : undefined), () => op.process.exited);
   expect((await lease()).holderIdentity).toBe('operator-a');
 
-  expect((await create(ns, 'demo', { replicas: 3, maxMemory: '32Mi' })).status).toBe(201);
+  // A memory limit below maxMemory is accepted, and warned about (specWarnings).
+  const spec = { replicas: 3, maxMemory: '32Mi', resources: { limits: { memory: '24Mi' } } };
+  expect((await create(ns, 'demo', spec)).status).toBe(201);
   const cc = (await api.get(ccPath(ns, 'demo')))!.body;
   const owner = {
     apiVersion: 'ringcache.io/v1alpha1',
@@ -223,6 +225,9 @@ test('a CacheCluster yields its objects, owned by it, a status, a ring once pods
     `ring epoch 1 published (${ring.members.map((m: { id: string }) => `${m.id}:joining`).join(', ')})`,
   );
   expect(events.find((e) => e.reason === 'ScalingUp')?.message).toBe('StatefulSet grown to 3');
+  expect(events.filter((e) => e.reason === 'SpecWarning').map((e) => e.message)).toEqual([
+    'resources.limits.memory (24Mi) is below maxMemory (32Mi): the node would be OOM-killed, losing its copies, before it evicts',
+  ]);
 
   // The scale subresource, as `kubectl scale` uses it: a new generation, a bigger StatefulSet.
   const scaled = await api.call('PATCH', `${ccPath(ns, 'demo')}/scale`, { spec: { replicas: 4 } }, MERGE);

@@ -31,7 +31,7 @@ import {
   statefulSetName,
 } from '../names.js';
 import { memberStatuses, nextScalingAction, type NodeReport, type ScalingAction } from '../scaling.js';
-import { SpecError, clusterContext } from '../spec.js';
+import { SpecError, clusterContext, specWarnings } from '../spec.js';
 import type { CacheCluster, ClusterContext, Condition } from '../types.js';
 import type { Leadership } from '../leader/elector.js';
 import type { EventRecorder, EventTarget } from './events.js';
@@ -43,6 +43,9 @@ import type { HandlerResult } from './workqueue.js';
 export const FIELD_MANAGER = 'ringcache-operator';
 /** Actions one pass performs at most before it lets the next pass look again. */
 const MAX_ACTIONS = 6;
+
+/** Event reasons that describe a lasting state rather than an action: told once while it lasts. */
+const STATE_REASONS = new Set(['Waiting', 'SpecWarning', 'ReconcileError', 'InvalidSpec']);
 
 export class NotLeaderError extends Error {
   constructor() {
@@ -59,8 +62,12 @@ export interface ReconcilerOptions {
 }
 
 export class Reconciler {
-  /** Last Event reason+message per cluster, so a repeated wait or error is told once. */
-  private readonly told = new Map<string, string>();
+  /**
+   * Per cluster, the last message told for each state-like reason (Waiting, SpecWarning,
+   * ReconcileError, InvalidSpec), so a state that persists over many passes is told once.
+   * Actions (RingPublished, ScalingUp/Down) are told each time they happen.
+   */
+  private readonly told = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly client: KubeClient,
@@ -112,6 +119,8 @@ export class Reconciler {
     observed: Partial<ObservedState>,
   ): Promise<HandlerResult> {
     const { namespace, name, spec } = ctx;
+    const warnings = specWarnings(spec);
+    if (warnings.length > 0) await this.tell(key, target, 'Warning', 'SpecWarning', warnings.join('; '));
     const tokens = await this.ensureAuthSecret(ctx);
     await this.apply(paths.service(namespace, headlessServiceName(name)), headlessService(ctx));
     await this.apply(paths.service(namespace, clientServiceName(name)), clientService(ctx));
@@ -208,6 +217,8 @@ export class Reconciler {
     await this.writeStatus(cr, observed, pods.size);
     if (ring !== undefined) this.metrics.ringEpoch.set({ namespace, cluster: name }, ring.epoch);
     this.log.debug('reconciled', { cluster: key, actions: actions.map(describe) });
+    // A later failure with the same message is news again.
+    this.told.get(key)?.delete('ReconcileError');
     const changing = last.kind === 'wait' || actions.length > 1;
     return { requeueAfterMs: changing ? this.options.pollMs : this.options.resyncMs };
   }
@@ -375,9 +386,12 @@ export class Reconciler {
     reason: string,
     message: string,
   ) {
-    const said = `${reason}\0${message}`;
-    if (this.told.get(key) === said) return;
-    this.told.set(key, said);
+    if (STATE_REASONS.has(reason)) {
+      const told = this.told.get(key) ?? new Map<string, string>();
+      this.told.set(key, told);
+      if (told.get(reason) === message) return;
+      told.set(reason, message);
+    }
     this.log.info('event', { cluster: key, type, reason, message });
     await this.events.record(target, type, reason, message);
   }
