@@ -44,20 +44,38 @@ export const CONTENT = {
   apply: 'application/apply-patch+yaml',
 } as const;
 
+/** How long credentials are reused before the kubeconfig is asked again (tokens rotate). */
+const CREDENTIALS_TTL_MS = 30_000;
+
 export class KubeClient {
+  private options: RequestOptions = {};
+  private optionsAt = -Infinity;
+
   private constructor(
     readonly server: string,
-    private readonly options: RequestOptions,
+    private readonly kc: KubeConfig,
     private readonly defaultTimeoutMs: number,
   ) {}
 
   static async fromKubeConfig(kc: KubeConfig, defaultTimeoutMs = 30_000): Promise<KubeClient> {
     const cluster = kc.getCurrentCluster();
     if (cluster === null) throw new Error('the kubeconfig names no current cluster');
+    const client = new KubeClient(cluster.server.replace(/\/$/, ''), kc, defaultTimeoutMs);
+    await client.credentials();
+    return client;
+  }
+
+  /**
+   * Credentials (token, client certificate) and the CA, as the kubeconfig gives them, asked
+   * again every 30 s: in a pod the ServiceAccount token is a file the kubelet rotates.
+   */
+  private async credentials(): Promise<RequestOptions> {
+    if (Date.now() - this.optionsAt < CREDENTIALS_TTL_MS) return this.options;
     const options: RequestOptions = {};
-    // Credentials (token, client certificate) and the CA, as the kubeconfig gives them.
-    await kc.applyToHTTPSOptions(options);
-    return new KubeClient(cluster.server.replace(/\/$/, ''), options, defaultTimeoutMs);
+    await this.kc.applyToHTTPSOptions(options);
+    this.options = options;
+    this.optionsAt = Date.now();
+    return options;
   }
 
   url(path: string, query: RequestSpec['query'] = {}): URL {
@@ -69,11 +87,12 @@ export class KubeClient {
   }
 
   /** One call; answers any status (callers decide what a 404 or 409 means). */
-  call(spec: RequestSpec): Promise<KubeAnswer> {
+  async call(spec: RequestSpec): Promise<KubeAnswer> {
+    const options = await this.credentials();
     const method = spec.method ?? 'GET';
     const data = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const headers: Record<string, string> = {
-      ...(this.options.headers as Record<string, string> | undefined),
+      ...(options.headers as Record<string, string> | undefined),
       Accept: 'application/json',
     };
     if (data !== undefined) headers['Content-Type'] = spec.contentType ?? CONTENT.json;
@@ -81,7 +100,7 @@ export class KubeClient {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const timeout = spec.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
-      const req = send(url, { ...this.options, method, headers, timeout }, (res) => {
+      const req = send(url, { ...options, method, headers, timeout }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -133,15 +152,16 @@ export class KubeClient {
   }
 
   /** Opens a streaming request (watches); the caller reads and ends it. */
-  stream(spec: RequestSpec, signal: AbortSignal): Promise<import('node:http').IncomingMessage> {
+  async stream(spec: RequestSpec, signal: AbortSignal): Promise<import('node:http').IncomingMessage> {
+    const options = await this.credentials();
     const url = this.url(spec.path, spec.query);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers = {
-      ...(this.options.headers as Record<string, string> | undefined),
+      ...(options.headers as Record<string, string> | undefined),
       Accept: 'application/json',
     };
     return new Promise((resolve, reject) => {
-      const req = send(url, { ...this.options, method: 'GET', headers, signal }, resolve);
+      const req = send(url, { ...options, method: 'GET', headers, signal }, resolve);
       req.on('error', reject);
       req.end();
     });
