@@ -167,22 +167,30 @@ function fromState(o: ObservedState): Fresh[] {
     return r === undefined || r.epoch !== epoch || !r.handoffComplete;
   });
   const converged: Fresh =
-    behind.length === 0
+    o.ring === undefined
       ? {
           type: 'RingConverged',
-          status: 'True',
+          status: 'Unknown',
           observedGeneration: g,
-          reason: 'Converged',
-          message:
-            members.length === 0 ? 'no members' : `every member runs epoch ${epoch}, hand-offs complete`,
+          reason: 'NoRing',
+          message: 'no ring published yet',
         }
-      : {
-          type: 'RingConverged',
-          status: 'False',
-          observedGeneration: g,
-          reason: 'HandoffPending',
-          message: `not yet at epoch ${epoch} with the hand-off done: ${behind.map((m) => m.id).join(', ')}`,
-        };
+      : behind.length === 0
+        ? {
+            type: 'RingConverged',
+            status: 'True',
+            observedGeneration: g,
+            reason: 'Converged',
+            message:
+              members.length === 0 ? 'no members' : `every member runs epoch ${epoch}, hand-offs complete`,
+          }
+        : {
+            type: 'RingConverged',
+            status: 'False',
+            observedGeneration: g,
+            reason: 'HandoffPending',
+            message: `not yet at epoch ${epoch} with the hand-off done: ${behind.map((m) => m.id).join(', ')}`,
+          };
   return [available, progressing, degraded, converged];
 }
 

@@ -66,7 +66,7 @@ test('no ring yet: not Available, Progressing with the wait reason', () => {
     'Available=False/NoRing: no ring published yet: waiting for Ready pods',
     'Progressing=True/Waiting: waiting for demo-0 to become Ready',
     'Degraded=False/AsExpected: all ring members Ready',
-    'RingConverged=True/Converged: no members',
+    'RingConverged=Unknown/NoRing: no ring published yet',
   ]);
 });
 
@@ -107,13 +107,18 @@ test('an invalid spec and a failed pass are Degraded with their messages', () =>
   ]);
 });
 
-test('scaled to zero is not Available, by choice', () => {
+test('scaled to zero is not Available, by choice; its empty ring has converged', () => {
   const conditions = computeConditions(
-    observed({ desiredReplicas: 0, actions: [{ kind: 'steady' }] }),
+    observed({ desiredReplicas: 0, ring: ring(9, []), actions: [{ kind: 'steady' }] }),
     [],
     T1,
   );
-  expect(summary(conditions)[0]).toBe('Available=False/ScaledToZero: spec.replicas is 0');
+  expect(summary(conditions)).toEqual([
+    'Available=False/ScaledToZero: spec.replicas is 0',
+    'Progressing=False/Steady: nothing to do',
+    'Degraded=False/AsExpected: all ring members Ready',
+    'RingConverged=True/Converged: no members',
+  ]);
 });
 
 test('lastTransitionTime moves only when the status changes', () => {
