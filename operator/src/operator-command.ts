@@ -41,10 +41,18 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
   });
 
-  const kc = new KubeConfig();
-  if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
-  const client = await KubeClient.fromKubeConfig(kc);
+  let client: KubeClient;
+  try {
+    const kc = new KubeConfig();
+    if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
+    else kc.loadFromDefault();
+    client = await KubeClient.fromKubeConfig(kc);
+  } catch (err) {
+    process.stderr.write(
+      `ringcache operator: cannot use the kubeconfig ${config.kubeconfig ?? '(default)'}: ${(err as Error).message}\n`,
+    );
+    return 2;
+  }
   const metrics = new OperatorMetrics();
 
   let elector: LeaderElector | undefined = undefined;
