@@ -141,6 +141,16 @@ test('the README’s kubectl install: apply -f k8s/, wait for the CRD, the examp
   expect(await canI('delete', 'secrets', '-n', 'default')).toBe('no');
 });
 
+test('NOTES.txt without a CacheCluster tells how to create one, reach it and get its token', async () => {
+  const out = await helm.ok(['install', 'notes', chartDir, ...kube(), '--namespace', 'notes', '--dry-run=server']);
+  expect(out).toContain('It reconciles CacheClusters in every namespace.');
+  expect(out).toContain('kind: CacheCluster');
+  expect(out).toContain('image: ringcache:0.1.0');
+  expect(out).toContain('kubectl -n default scale cachecluster demo --replicas=5');
+  expect(out).toContain('http://demo.default.svc:8080');
+  expect(out).toContain("TOKEN=$(kubectl -n default get secret demo-auth -o jsonpath='{.data.token}' | base64 -d)");
+});
+
 test('every object of the chart with every option on passes a server-side dry run', async () => {
   const ns = 'dry-run';
   await api.apply({
