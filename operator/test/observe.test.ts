@@ -1,5 +1,5 @@
 import { nextScalingAction } from '../src/scaling.js';
-import { isReady, podEndpoint, ringFromConfigMap, secretValue } from '../src/runtime/observe.js';
+import { isReady, newestAhead, podEndpoint, ringFromConfigMap, secretValue } from '../src/runtime/observe.js';
 import { buildEvent } from '../src/runtime/events.js';
 
 const pod = (over: Record<string, unknown> = {}) => ({
@@ -90,4 +90,13 @@ test('buildEvent: a core/v1 Event on the CacheCluster, message cut at 1 KiB', ()
     firstTimestamp: '2026-01-01T00:00:00.000Z',
   });
   expect((event.message as string).length).toBe(1024);
+});
+
+test('newestAhead: the report with the newest epoch above the record, if any', () => {
+  const ring = { epoch: 5, replicationFactor: 1, members: [] };
+  const r = (id: string, epoch: number) => ({ id, epoch, handoffComplete: true });
+  expect(newestAhead(ring, [r('a', 5), r('b', 4)])).toBeUndefined();
+  expect(newestAhead(ring, [r('a', 6), r('b', 7), r('c', 7)])).toEqual(r('b', 7));
+  expect(newestAhead(undefined, [r('a', 0), r('b', 2)])).toEqual(r('b', 2));
+  expect(newestAhead(undefined, [r('a', 0)])).toBeUndefined();
 });

@@ -9,8 +9,8 @@
  *   deleting the cluster lets the garbage collector remove everything it owned;
  * - two operators elect one leader; SIGKILL of the leader hands over within the lease duration,
  *   and the new leader's rings carry higher epochs and its lease transitions; a leader frozen
- *   past its renew deadline stops when it wakes; --member-address=pod-ip (the stand-in kubelet
- *   runs the pods as real cache nodes).
+ *   past its renew deadline stops when it wakes; --member-address=pod-ip; a lost ring record is
+ *   adopted back from the nodes (the stand-in kubelet runs the pods as real cache nodes).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -365,4 +365,26 @@ test('two operators elect one leader; SIGKILL of the leader hands over, a frozen
   expect(last.members[3]).toEqual({ id: 'ha-3', address: `${joiner.ip}:${joiner.port}`, state: 'active' });
   // Members that joined before keep their DNS names: a ring may mix both.
   expect(last.members[0].address).toBe(`ha-0.ha-nodes.${ns}.svc:8080`);
+
+  // The record lost: with every operator stopped, the ring ConfigMap is deleted and status.ring
+  // cleared. A new operator finds the nodes ahead of the record and adopts the newest ring they
+  // hold (publishing from nothing would be refused by them), then scales on from it.
+  for (const op of operators.splice(0)) await op.process.stop();
+  expect((await api.call('DELETE', `/api/v1/namespaces/${ns}/configmaps/ha-ring`)).status).toBe(200);
+  const cleared = await api.call('PATCH', `${ccPath(ns, 'ha')}/status`, { status: { ring: null } }, MERGE);
+  expect(cleared.status).toBe(200);
+  expect(cleared.body.status.ring).toBeUndefined();
+  const fourth = await startOperator('operator-4', timing, { nodeArgs: dns.nodeArgs, env: dns.env });
+  const adopted = await waitLogged(k, 'the ring adopted', 60_000, async () => readRing(), () => fourth.process.exited);
+  expect(adopted).toEqual(last);
+  const adoptedEvents = (await api.get(`/api/v1/namespaces/${ns}/events`))!.body.items.filter(
+    (e: { reason: string }) => e.reason === 'RingAdopted',
+  );
+  expect(adoptedEvents.map((e: { message: string }) => e.message)).toEqual([
+    `ring epoch ${last.epoch} adopted from ha-0: the published record (epoch none) was behind the nodes`,
+  ]);
+  expect((await api.call('PATCH', ccPath(ns, 'ha'), { spec: { replicas: 3 } }, MERGE)).status).toBe(200);
+  const resumed = await waitLogged(k, 'a ring of 3 again', 180_000, settled(3), () => fourth.process.exited);
+  expect(resumed.epoch).toBeGreaterThan(last.epoch);
+  expect(resumed.publisher.holder).toBe('operator-4');
 });

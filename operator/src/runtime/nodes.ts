@@ -4,7 +4,7 @@
  * machine needs, and PUT /v1/ring (the peer credential) to install a ring.
  */
 import { request } from 'node:http';
-import type { RingDocument } from '../../../node/src/ring/document.js';
+import { parseRingDocument, type RingDocument } from '../../../node/src/ring/document.js';
 import type { NodeReport } from '../scaling.js';
 
 export interface NodeTarget {
@@ -57,6 +57,20 @@ export async function nodeReport(
       epoch: status.cluster.epoch,
       handoffComplete: status.cluster.handoffComplete === true,
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ring the node has installed (GET /v1/ring), checked with the node's parser; undefined if none. */
+export async function nodeRing(
+  target: NodeTarget,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<RingDocument | undefined> {
+  try {
+    const answer = await call(`http://${target.endpoint}/v1/ring`, 'GET', token, timeoutMs);
+    return answer.status === 200 ? parseRingDocument(JSON.parse(answer.text)) : undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@
 import { parseRingDocument, type RingDocument } from '../../../node/src/ring/document.js';
 import { RING_KEY } from '../builders/index.js';
 import { NODE_PORT } from '../names.js';
+import type { NodeReport } from '../scaling.js';
 
 export interface PodLike {
   metadata?: { name?: string; deletionTimestamp?: string };
@@ -46,4 +47,16 @@ export function secretValue(
 ): string | undefined {
   const value = secret?.data?.[key];
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8').trim();
+}
+
+/** The node reporting the newest epoch above the recorded ring's, if any: its ring is newer. */
+export function newestAhead(
+  ring: RingDocument | undefined,
+  reports: readonly NodeReport[],
+): NodeReport | undefined {
+  let newest: NodeReport | undefined;
+  for (const report of reports) {
+    if (report.epoch > (ring?.epoch ?? 0) && report.epoch > (newest?.epoch ?? 0)) newest = report;
+  }
+  return newest;
 }

@@ -36,8 +36,15 @@ import type { CacheCluster, ClusterContext, Condition } from '../types.js';
 import type { Leadership } from '../leader/elector.js';
 import type { EventRecorder, EventTarget } from './events.js';
 import type { OperatorMetrics } from './metrics.js';
-import { nodeReport, pushRing, type NodeTarget } from './nodes.js';
-import { isReady, podEndpoint, ringFromConfigMap, secretValue, type PodLike } from './observe.js';
+import { nodeReport, nodeRing, pushRing, type NodeTarget } from './nodes.js';
+import {
+  isReady,
+  newestAhead,
+  podEndpoint,
+  ringFromConfigMap,
+  secretValue,
+  type PodLike,
+} from './observe.js';
 import type { HandlerResult } from './workqueue.js';
 
 export const FIELD_MANAGER = 'ringcache-operator';
@@ -153,7 +160,28 @@ export class Reconciler {
       const endpoint = pods.get(id) ? podEndpoint(pods.get(id)!) : undefined;
       return endpoint === undefined ? undefined : { id, endpoint };
     };
-    let reports = await this.reports(ring, targetOf, tokens.client);
+    // Every pod is asked, members or not: a node may hold a ring newer than the record.
+    const asked = [...new Set([...(ring?.members.map((m) => m.id) ?? []), ...pods.keys()])];
+    let reports = await this.reports(asked, targetOf, tokens.client);
+    const ahead = newestAhead(ring, [...reports.values()]);
+    if (ahead !== undefined) {
+      // The record (ConfigMap and status.ring) is behind the nodes: both were lost or rolled
+      // back. Publishing from it would be refused by those nodes (epochs only grow), so the
+      // newest ring a node holds becomes the record, and scaling continues from it.
+      const adopted = await nodeRing(targetOf(ahead.id)!, tokens.client, this.options.nodeTimeoutMs);
+      if (adopted !== undefined && adopted.epoch > (ring?.epoch ?? 0)) {
+        ringVersion = await this.record(ctx, adopted, ringVersion);
+        await this.tell(
+          key,
+          target,
+          'Warning',
+          'RingAdopted',
+          `ring epoch ${adopted.epoch} adopted from ${ahead.id}: the published record (epoch ${ring?.epoch ?? 'none'}) was behind the nodes`,
+        );
+        ring = adopted;
+        observed.ring = ring;
+      }
+    }
     if (ring !== undefined) {
       // A member behind the published epoch (a push that failed, a restarted node) gets it again.
       const current = ring;
@@ -165,7 +193,7 @@ export class Reconciler {
           targetOf,
           tokens.peer,
         );
-        reports = await this.reports(ring, targetOf, tokens.client);
+        reports = await this.reports(asked, targetOf, tokens.client);
       }
     }
 
@@ -271,15 +299,14 @@ export class Reconciler {
   }
 
   private async reports(
-    ring: RingDocument | undefined,
+    ids: readonly string[],
     targetOf: (id: string) => NodeTarget | undefined,
     token: string | undefined,
   ): Promise<Map<string, NodeReport>> {
     const out = new Map<string, NodeReport>();
-    if (ring === undefined) return out;
     const answers = await Promise.all(
-      ring.members.map((m) => {
-        const target = targetOf(m.id);
+      ids.map((id) => {
+        const target = targetOf(id);
         return target ? nodeReport(target, token, this.options.nodeTimeoutMs) : undefined;
       }),
     );
@@ -316,16 +343,7 @@ export class Reconciler {
     targetOf: (id: string) => NodeTarget | undefined,
     peerToken: string | undefined,
   ): Promise<string> {
-    this.requireLeader();
-    const body = ringConfigMap(ctx, document);
-    const answer =
-      resourceVersion === undefined
-        ? await this.client.expect({ method: 'POST', path: paths.configMaps(ctx.namespace), body })
-        : await this.client.expect({
-            method: 'PUT',
-            path: paths.configMap(ctx.namespace, ringConfigMapName(ctx.name)),
-            body: { ...body, metadata: { ...body.metadata, resourceVersion } },
-          });
+    const version = await this.record(ctx, document, resourceVersion);
     this.metrics.ringPublications.inc({ namespace: ctx.namespace, cluster: ctx.name });
     this.log.info('ring published', {
       cluster: `${ctx.namespace}/${ctx.name}`,
@@ -338,6 +356,28 @@ export class Reconciler {
       targetOf,
       peerToken,
     );
+    return version;
+  }
+
+  /**
+   * The ring's record, `<cluster>-ring`, written with the resourceVersion read (POST when
+   * absent): a second operator that wrote meanwhile makes this one fail with 409 and re-read.
+   */
+  private async record(
+    ctx: ClusterContext,
+    document: RingDocument,
+    resourceVersion: string | undefined,
+  ): Promise<string> {
+    this.requireLeader();
+    const body = ringConfigMap(ctx, document);
+    const answer =
+      resourceVersion === undefined
+        ? await this.client.expect({ method: 'POST', path: paths.configMaps(ctx.namespace), body })
+        : await this.client.expect({
+            method: 'PUT',
+            path: paths.configMap(ctx.namespace, ringConfigMapName(ctx.name)),
+            body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+          });
     return answer.body.metadata.resourceVersion;
   }
 
