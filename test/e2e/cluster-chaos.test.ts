@@ -103,6 +103,8 @@ async function faultScenario(
   } finally {
     await run.stop();
   }
+  // Waited for: right after unpause the resumed node can answer quorum reads from its own stale
+  // copy until its hints arrive (docs/cluster.md, "Chaos tests in containers").
   await waitFor(
     'every acknowledged write to read back through every node',
     async () => (await writer.lost(c.ids)).length === 0,
