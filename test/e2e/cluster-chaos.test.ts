@@ -171,6 +171,7 @@ test('docker stop (SIGTERM) of a node under load with a request in flight: the r
       authorization: `Bearer ${c.token}`,
       'x-consistency': 'quorum',
     });
+    await put.started;
     const grace = 60;
     stopping = c.stop(victim, grace);
     targets = survivors;

@@ -5,9 +5,14 @@
 import { request } from 'node:http';
 
 export interface SlowPut {
+  /**
+   * Resolves once the node has the request: it answered `100 Continue` (node's server does so
+   * when it hands the request to its handler) and the first part of the body was sent.
+   */
+  started: Promise<void>;
   /** Sends the rest of the body. */
   finish(): void;
-  /** The status the node answered (rejects on a connection error or after `timeoutMs`). */
+  /** The status the node answered (rejects on a connection error or after `timeoutMs` idle). */
   status: Promise<number>;
 }
 
@@ -22,7 +27,12 @@ export function slowPut(
   const half = Math.floor(body.length / 2);
   const req = request(`${url}/v1/keys/${encodeURIComponent(key)}`, {
     method: 'PUT',
-    headers: { ...headers, 'content-length': String(body.length), connection: 'close' },
+    headers: {
+      ...headers,
+      'content-length': String(body.length),
+      connection: 'close',
+      expect: '100-continue',
+    },
     timeout: timeoutMs,
   });
   const status = new Promise<number>((resolve, reject) => {
@@ -33,6 +43,11 @@ export function slowPut(
     req.on('timeout', () => req.destroy(new Error(`no answer to PUT ${key} within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
-  req.write(body.subarray(0, half));
-  return { finish: () => req.end(body.subarray(half)), status };
+  const started = new Promise<void>((resolve, reject) => {
+    req.once('continue', () => req.write(body.subarray(0, half), () => resolve()));
+    status.catch(reject);
+    void status.then(() => reject(new Error(`PUT ${key} was answered before its body was sent`)));
+  });
+  req.flushHeaders();
+  return { started, finish: () => req.end(body.subarray(half)), status };
 }
