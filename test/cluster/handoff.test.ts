@@ -9,8 +9,9 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-test('a batch whose checksum does not match is refused whole, with a clear error', async () => {
-  cluster = new LocalCluster({ replicationFactor: 2 });
+test('a batch whose checksum does not match is refused whole, with a clear error and a log line', async () => {
+  const logs: string[] = [];
+  cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
   await cluster.start(2);
   const [id] = [...cluster.nodes.keys()];
   const entry = (key: string) => ({
@@ -43,8 +44,52 @@ test('a batch whose checksum does not match is refused whole, with a clear error
     },
   });
   expect(await heldBy(cluster, id, 'sum-a')).toBeUndefined();
-  expect((await post(body, checksumOf(body))).status).toBe(200);
+  expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
+    true,
+  );
+  const accepted = await post(body, checksumOf(body));
+  expect(accepted.status).toBe(200);
+  expect(await accepted.json()).toEqual({ applied: 2 });
   expect((await heldBy(cluster, id, 'sum-b'))?.toString()).toContain('payload');
+});
+
+test('the apply route takes only peers, with entries, by POST', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2 });
+  await cluster.start(1);
+  const url = `${cluster.url([...cluster.nodes.keys()][0])}/v1/internal/apply`;
+  const peer = { authorization: `Bearer ${cluster.peerToken}` };
+  const body = encodeEntries([]);
+  const unauthorized = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': ENTRIES_CONTENT_TYPE },
+  });
+  expect(unauthorized.status).toBe(401);
+  expect(await unauthorized.json()).toEqual({
+    error: { code: 'UNAUTHORIZED', message: 'this node requires Authorization: Bearer <token>' },
+  });
+  const wrongType = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { ...peer, 'content-type': 'text/plain' },
+  });
+  expect(wrongType.status).toBe(400);
+  expect(await wrongType.json()).toEqual({
+    error: { code: 'INVALID_HEADER', message: `Content-Type must be ${ENTRIES_CONTENT_TYPE}` },
+  });
+  const garbage = await fetch(url, {
+    method: 'POST',
+    body: Buffer.from('not frames'),
+    headers: { ...peer, 'content-type': ENTRIES_CONTENT_TYPE },
+  });
+  expect(garbage.status).toBe(400);
+  expect(((await garbage.json()) as { error: { code: string } }).error.code).toBe('INVALID_BODY');
+  const get = await fetch(url, { headers: peer });
+  expect(get.status).toBe(405);
+  expect(get.headers.get('allow')).toBe('POST');
+  expect(await get.json()).toEqual({
+    error: { code: 'METHOD_NOT_ALLOWED', message: 'method GET is not allowed on /v1/internal/apply' },
+  });
 });
 
 test('a joining node receives the share with TTL kept; progress shows in status and metrics', async () => {
