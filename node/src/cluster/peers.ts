@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 import type { ReplicaEntry } from './replica.js';
+import { ReplicationStreams } from './replication-stream.js';
 import type { RingDocument } from '../ring/document.js';
 
 export const HEADER_EPOCH = 'x-ringcache-epoch';
@@ -40,15 +41,30 @@ export class PeerError extends Error {
 
 export class Peers {
   private readonly transport = new Transport(64);
+  private readonly streams: ReplicationStreams;
 
   constructor(
     private readonly self: PeerIdentity,
     private readonly peerToken: string | undefined,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.streams = new ReplicationStreams({
+      headers: () => this.headers(),
+      epoch: () => this.self.epoch(),
+      timeoutMs,
+      fallback: (address, entries) => this.apply(address, entries),
+      error: (address, message) => new PeerError(address, message),
+    });
+  }
 
   close(): void {
+    this.streams.close();
     this.transport.close();
+  }
+
+  /** Replication's copies of writes: over the peer's replication stream (replication-stream.ts). */
+  replicate(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
+    return this.streams.apply(address, entries);
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {

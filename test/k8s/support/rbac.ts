@@ -1,0 +1,31 @@
+/**
+ * The operator's permissions, exactly (issue 6): what the chart's ClusterRole and Role must grant
+ * and all they may grant. Read by the render test and by the access reviews on the control plane.
+ */
+export interface Rule {
+  group: string;
+  resource: string;
+  verbs: string[];
+  /** cluster: the ClusterRole; lease: the Role in the release namespace. */
+  scope: 'cluster' | 'lease';
+}
+
+const rw = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
+
+export const OPERATOR_RULES: Rule[] = [
+  { group: 'ringcache.io', resource: 'cacheclusters', verbs: ['get', 'list', 'watch', 'patch', 'update'], scope: 'cluster' },
+  { group: 'ringcache.io', resource: 'cacheclusters/status', verbs: ['get', 'patch', 'update'], scope: 'cluster' },
+  { group: 'ringcache.io', resource: 'cacheclusters/finalizers', verbs: ['update'], scope: 'cluster' },
+  { group: 'apps', resource: 'statefulsets', verbs: rw, scope: 'cluster' },
+  { group: '', resource: 'services', verbs: rw, scope: 'cluster' },
+  { group: '', resource: 'configmaps', verbs: rw, scope: 'cluster' },
+  { group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'patch'], scope: 'cluster' },
+  { group: '', resource: 'pods', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
+  { group: '', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster' },
+  { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster' },
+  { group: 'policy', resource: 'poddisruptionbudgets', verbs: rw, scope: 'cluster' },
+  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'lease' },
+];
+
+/** Every verb a review asks about: each must be allowed exactly when a rule lists it. */
+export const ALL_VERBS = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete', 'deletecollection'];
