@@ -124,6 +124,15 @@ export class Peers {
     return decodeEntries(response.body, 1)[0];
   }
 
+  /**
+   * How long a forwarded request may take. Its coordinator may itself wait out one timeout on a
+   * silent replica and another on a fallback before it answers; a sender that gave up sooner
+   * would suspect a healthy coordinator and fail writes for as long as the suspicion lasts.
+   */
+  private get forwardTimeoutMs(): number {
+    return 3 * this.timeoutMs;
+  }
+
   /** Forwards a client's key request to the node that coordinates it. */
   async forward(
     address: string,
@@ -132,20 +141,25 @@ export class Peers {
     headers: Record<string, string>,
     body?: Buffer,
   ) {
-    const response = await this.call(address, path, {
-      method,
-      // A request the sender gave up on must not run later (it would write an old value anew).
-      headers: {
-        ...headers,
-        // Epoch and sender as on every peer call (a node that missed a ring learns it from a
-        // forward too); never the peer credential: the client's own authorization is checked.
-        [HEADER_EPOCH]: String(this.self.epoch()),
-        [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
-        [HEADER_FORWARDED]: this.self.id,
-        [HEADER_DEADLINE]: String(Date.now() + this.timeoutMs),
+    const response = await this.call(
+      address,
+      path,
+      {
+        method,
+        // A request the sender gave up on must not run later (it would write an old value anew).
+        headers: {
+          ...headers,
+          // Epoch and sender as on every peer call (a node that missed a ring learns it from a
+          // forward too); never the peer credential: the client's own authorization is checked.
+          [HEADER_EPOCH]: String(this.self.epoch()),
+          [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
+          [HEADER_FORWARDED]: this.self.id,
+          [HEADER_DEADLINE]: String(Date.now() + this.forwardTimeoutMs),
+        },
+        body,
       },
-      body,
-    });
+      this.forwardTimeoutMs,
+    );
     return response;
   }
 
