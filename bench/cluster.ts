@@ -4,9 +4,12 @@
  * 1. forwarding: keys sent to a node that does not own them (it forwards) vs straight to
  *    their primary; throughput and latency ratios (3 nodes, RF 2, quorum);
  * 2. the client library (ring-aware) vs plain HTTP to one fixed node, same load;
- * 3. CPU seconds per acknowledged write, 3 nodes at RF 2 quorum vs one node (target <= 2.2x);
+ * 3. CPU seconds per acknowledged write, 3 nodes at RF 2 quorum vs one node (target <= 2.2x),
+ *    summed over the nodes' processes from /proc after a warm-up of as many writes;
  * 4. rebalance: 1 GB of 1 KiB values on one node, a second joins (RF 2: it receives all of
- *    them); MB/s until the hand-off completes (target >= 100 MB/s).
+ *    them); MB/s until the hand-off completes (target >= 100 MB/s);
+ * 5. ring balance, short: primary keys per member over 200 000 keys (the full tables, with
+ *    movement on join and leave: npm run bench:ring).
  *
  * The load generator runs in this process (closed loop, `--concurrency` requests in flight).
  * Prints progress and a table, writes bench/results/cluster.md.
@@ -18,7 +21,7 @@ import { Agent, request } from 'node:http';
 import { RingcacheClient } from '../node/src/client/index.js';
 import { BATCH_CONTENT_TYPE, encodeFrames } from '../node/src/http/batch-format.js';
 import { LocalCluster } from '../node/src/local/local-cluster.js';
-import { buildRing, ownersForWrite } from '../node/src/ring/index.js';
+import { buildRing, ownersForWrite, primaryOf } from '../node/src/ring/index.js';
 
 interface Args {
   duration: number;
@@ -198,15 +201,13 @@ async function cpuPerWrite(args: Args, nodes: number) {
     endpoints: [...cluster.nodes.values()].map((n) => n.address),
     maxSockets: 64,
   });
-  try {
-    await client.set('warm-up', VALUE);
-    const pids = [...cluster.nodes.values()].map((n) => n.child.pid!);
-    const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  // Closed loop of `count` writes over 10 000 keys, `concurrency` in flight; the acknowledged count.
+  const writeLoop = async (count: number) => {
     let acked = 0;
     let next = 0;
     await Promise.all(
       Array.from({ length: args.concurrency }, async () => {
-        while (next < args.writes) {
+        while (next < count) {
           const i = next++;
           await client.set(`cpu-${i % 10_000}`, VALUE).then(
             () => acked++,
@@ -215,6 +216,15 @@ async function cpuPerWrite(args: Args, nodes: number) {
         }
       }),
     );
+    return acked;
+  };
+  try {
+    // Warm up first: until the JIT has compiled the paths a node spends much of its CPU
+    // compiling, and three nodes compile three times (cold, the ratio read 6.2x for 5.4x warm).
+    await writeLoop(args.writes);
+    const pids = [...cluster.nodes.values()].map((n) => n.child.pid!);
+    const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const acked = await writeLoop(args.writes);
     const spent = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before;
     log(
       `  ${nodes} node(s): ${acked} acknowledged writes, ${spent.toFixed(2)} CPU s, ${((spent / acked) * 1e6).toFixed(1)} µs/write`,
@@ -289,6 +299,34 @@ async function rebalance(args: Args) {
   }
 }
 
+/** Primary keys per member over 200 000 keys: max/mean and min/mean (bench:ring has the full study). */
+function balance(): string[] {
+  const rows = ['| members | max/mean | min/mean |', '|---:|---:|---:|'];
+  for (const members of [3, 8, 64]) {
+    const ring = buildRing({
+      epoch: 1,
+      replicationFactor: 2,
+      members: Array.from({ length: members }, (_, i) => ({
+        id: `demo-${i}`,
+        address: `demo-${i}:8080`,
+        state: 'active' as const,
+      })),
+    });
+    const counts = new Map<string, number>();
+    const keys = 200_000;
+    for (let i = 0; i < keys; i++) {
+      const id = primaryOf(ring, `key-${i}`) as string;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const mean = keys / members;
+    const values = [...counts.values()];
+    rows.push(
+      `| ${members} | ${(Math.max(...values) / mean).toFixed(3)} | ${(Math.min(...values) / mean).toFixed(3)} |`,
+    );
+  }
+  return rows;
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const fw = await forwarding(args);
@@ -316,13 +354,15 @@ async function main() {
     `| ratio | ${(clustered / single).toFixed(2)}x | <= 2.2x |`,
     `| rebalance, ${rb.megabytes.toFixed(0)} MiB of 1 KiB values to a joining node | ${rb.mbPerSecond.toFixed(0)} MiB/s (${rb.seconds.toFixed(1)} s) | >= 100 MB/s |`,
   ].join('\n');
-  log(`\n${table}`);
+  log('== ring balance (2048 vnodes; full tables: npm run bench:ring)');
+  const ringTable = balance().join('\n');
+  log(`\n${table}\n\n${ringTable}`);
   log(`cpu_per_write_ratio=${(clustered / single).toFixed(2)}`);
   log(`rebalance_mb_per_s=${rb.mbPerSecond.toFixed(0)}`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/cluster.md',
-    `# bench:cluster\n\n${new Date().toISOString()}, ${JSON.stringify(args)}\n\n${table}\n`,
+    `# bench:cluster\n\n${new Date().toISOString()}, ${JSON.stringify(args)}\n\n${table}\n\nRing balance, primary keys per member over 200 000 keys (full tables: \`npm run bench:ring\`):\n\n${ringTable}\n`,
   );
   agent.destroy();
 }

@@ -2,6 +2,15 @@
 import { encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
 import { checksumOf } from '../../node/src/cluster/peers.js';
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
+import {
+  encodeBatch,
+  FrameReader,
+  STREAM_PATH,
+  STREAM_PROTOCOL,
+} from '../../node/src/cluster/stream-frames.js';
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { heldBy } from '../support/cluster-writer.js';
 
 let cluster: LocalCluster | undefined;
@@ -9,8 +18,9 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-test('a batch whose checksum does not match is refused whole, with a clear error', async () => {
-  cluster = new LocalCluster({ replicationFactor: 2 });
+test('a batch whose checksum does not match is refused whole, with a clear error and a log line', async () => {
+  const logs: string[] = [];
+  cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
   await cluster.start(2);
   const [id] = [...cluster.nodes.keys()];
   const entry = (key: string) => ({
@@ -43,8 +53,119 @@ test('a batch whose checksum does not match is refused whole, with a clear error
     },
   });
   expect(await heldBy(cluster, id, 'sum-a')).toBeUndefined();
-  expect((await post(body, checksumOf(body))).status).toBe(200);
+  expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
+    true,
+  );
+  const accepted = await post(body, checksumOf(body));
+  expect(accepted.status).toBe(200);
+  expect(await accepted.json()).toEqual({ applied: 2 });
   expect((await heldBy(cluster, id, 'sum-b'))?.toString()).toContain('payload');
+});
+
+/** Opens a replication stream to `url` as a peer would; the socket, or the refusal. */
+async function openStream(url: string, authorization?: string) {
+  const { hostname, port } = new URL(url);
+  const req = request({
+    host: hostname,
+    port,
+    method: 'POST',
+    path: STREAM_PATH,
+    headers: {
+      connection: 'Upgrade',
+      upgrade: STREAM_PROTOCOL,
+      'x-ringcache-sender': 'tester@127.0.0.1:1',
+      ...(authorization ? { authorization } : {}),
+    },
+  });
+  req.end();
+  const [event] = await Promise.race([
+    once(req, 'upgrade').then((args) => [{ socket: args[1] as Socket }]),
+    once(req, 'response').then((args) => [{ refused: args[0] as IncomingMessage }]),
+  ]);
+  return event as { socket?: Socket; refused?: IncomingMessage };
+}
+
+test('the replication stream refuses a corrupted batch (nothing applied, a log line) and applies a sound one', async () => {
+  const logs: string[] = [];
+  cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
+  await cluster.start(1);
+  const [id] = [...cluster.nodes.keys()];
+  const refused = (await openStream(cluster.url(id))).refused;
+  expect(refused?.statusCode).toBe(401);
+  const chunks: Buffer[] = [];
+  for await (const chunk of refused!) chunks.push(chunk as Buffer);
+  expect(JSON.parse(Buffer.concat(chunks).toString())).toEqual({
+    error: { code: 'UNAUTHORIZED', message: 'this node requires Authorization: Bearer <token>' },
+  });
+
+  const { socket } = await openStream(cluster.url(id), `Bearer ${cluster.peerToken}`);
+  const reader = new FrameReader(0);
+  const acks: [number, number][] = [];
+  socket!.on('data', (chunk: Buffer) => acks.push(...reader.acks(chunk)));
+  const entries = (key: string) =>
+    encodeEntries([
+      {
+        key,
+        version: 1024,
+        expiresAt: 0,
+        contentType: 'text/plain',
+        value: Buffer.from('payload'),
+        tombstone: false,
+      },
+    ]);
+  const corrupted = encodeBatch(1, 1, entries('stream-a'));
+  corrupted[corrupted.length - 1] ^= 0xff; // a flipped byte in the value, after the checksum was taken
+  socket!.write(Buffer.concat([corrupted, encodeBatch(2, 1, entries('stream-b'))]));
+  for (let i = 0; i < 200 && acks.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  socket!.destroy();
+  expect(acks).toEqual([
+    [1, 400],
+    [2, 200],
+  ]);
+  expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
+    true,
+  );
+  expect(await heldBy(cluster, id, 'stream-a')).toBeUndefined();
+  expect((await heldBy(cluster, id, 'stream-b'))?.toString()).toContain('payload');
+});
+
+test('the apply route takes only peers, with entries, by POST', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2 });
+  await cluster.start(1);
+  const url = `${cluster.url([...cluster.nodes.keys()][0])}/v1/internal/apply`;
+  const peer = { authorization: `Bearer ${cluster.peerToken}` };
+  const body = encodeEntries([]);
+  const unauthorized = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': ENTRIES_CONTENT_TYPE },
+  });
+  expect(unauthorized.status).toBe(401);
+  expect(await unauthorized.json()).toEqual({
+    error: { code: 'UNAUTHORIZED', message: 'this node requires Authorization: Bearer <token>' },
+  });
+  const wrongType = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { ...peer, 'content-type': 'text/plain' },
+  });
+  expect(wrongType.status).toBe(400);
+  expect(await wrongType.json()).toEqual({
+    error: { code: 'INVALID_HEADER', message: `Content-Type must be ${ENTRIES_CONTENT_TYPE}` },
+  });
+  const garbage = await fetch(url, {
+    method: 'POST',
+    body: Buffer.from('not frames'),
+    headers: { ...peer, 'content-type': ENTRIES_CONTENT_TYPE },
+  });
+  expect(garbage.status).toBe(400);
+  expect(((await garbage.json()) as { error: { code: string } }).error.code).toBe('INVALID_BODY');
+  const get = await fetch(url, { headers: peer });
+  expect(get.status).toBe(405);
+  expect(get.headers.get('allow')).toBe('POST');
+  expect(await get.json()).toEqual({
+    error: { code: 'METHOD_NOT_ALLOWED', message: 'method GET is not allowed on /v1/internal/apply' },
+  });
 });
 
 test('a joining node receives the share with TTL kept; progress shows in status and metrics', async () => {

@@ -109,7 +109,9 @@ export class Cluster {
 
   constructor(private readonly options: ClusterOptions) {
     this.hints = new HintStore(options.hintLimit);
-    this.replication = new ReplicationBatcher((address, entries) => options.peers.apply(address, entries));
+    this.replication = new ReplicationBatcher((address, entries) =>
+      options.peers.replicate(address, entries),
+    );
     this.antiEntropy = new AntiEntropy({
       selfId: options.selfId,
       replica: options.replica,

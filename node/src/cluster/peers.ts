@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 import type { ReplicaEntry } from './replica.js';
+import { ReplicationStreams } from './replication-stream.js';
 import type { RingDocument } from '../ring/document.js';
 
 export const HEADER_EPOCH = 'x-ringcache-epoch';
@@ -40,15 +41,30 @@ export class PeerError extends Error {
 
 export class Peers {
   private readonly transport = new Transport(64);
+  private readonly streams: ReplicationStreams;
 
   constructor(
     private readonly self: PeerIdentity,
     private readonly peerToken: string | undefined,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.streams = new ReplicationStreams({
+      headers: () => this.headers(),
+      epoch: () => this.self.epoch(),
+      timeoutMs,
+      fallback: (address, entries) => this.apply(address, entries),
+      error: (address, message) => new PeerError(address, message),
+    });
+  }
 
   close(): void {
+    this.streams.close();
     this.transport.close();
+  }
+
+  /** Replication's copies of writes: over the peer's replication stream (replication-stream.ts). */
+  replicate(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
+    return this.streams.apply(address, entries);
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -108,6 +124,15 @@ export class Peers {
     return decodeEntries(response.body, 1)[0];
   }
 
+  /**
+   * How long a forwarded request may take. Its coordinator may itself wait out one timeout on a
+   * silent replica and another on a fallback before it answers; a sender that gave up sooner
+   * would suspect a healthy coordinator and fail writes for as long as the suspicion lasts.
+   */
+  private get forwardTimeoutMs(): number {
+    return 3 * this.timeoutMs;
+  }
+
   /** Forwards a client's key request to the node that coordinates it. */
   async forward(
     address: string,
@@ -116,20 +141,25 @@ export class Peers {
     headers: Record<string, string>,
     body?: Buffer,
   ) {
-    const response = await this.call(address, path, {
-      method,
-      // A request the sender gave up on must not run later (it would write an old value anew).
-      headers: {
-        ...headers,
-        // Epoch and sender as on every peer call (a node that missed a ring learns it from a
-        // forward too); never the peer credential: the client's own authorization is checked.
-        [HEADER_EPOCH]: String(this.self.epoch()),
-        [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
-        [HEADER_FORWARDED]: this.self.id,
-        [HEADER_DEADLINE]: String(Date.now() + this.timeoutMs),
+    const response = await this.call(
+      address,
+      path,
+      {
+        method,
+        // A request the sender gave up on must not run later (it would write an old value anew).
+        headers: {
+          ...headers,
+          // Epoch and sender as on every peer call (a node that missed a ring learns it from a
+          // forward too); never the peer credential: the client's own authorization is checked.
+          [HEADER_EPOCH]: String(this.self.epoch()),
+          [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
+          [HEADER_FORWARDED]: this.self.id,
+          [HEADER_DEADLINE]: String(Date.now() + this.forwardTimeoutMs),
+        },
+        body,
       },
-      body,
-    });
+      this.forwardTimeoutMs,
+    );
     return response;
   }
 

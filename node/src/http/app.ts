@@ -9,19 +9,14 @@ import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
-import {
-  checksumOf,
-  HEADER_CHECKSUM,
-  HEADER_EPOCH,
-  HEADER_HINT_FOR,
-  HEADER_SENDER,
-  type Peers,
-} from '../cluster/peers.js';
-import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from '../cluster/entry-frames.js';
+import { HEADER_SENDER, type Peers } from '../cluster/peers.js';
+import { ENTRIES_CONTENT_TYPE, encodeEntries } from '../cluster/entry-frames.js';
 import { differingRanges, parseDigests, parseRanges, parseVersions } from '../cluster/anti-entropy.js';
 import { MAX_SYNC_VERSIONS } from '../cluster/anti-entropy-exchange.js';
 import { RingError, parseRingDocument } from '../ring/document.js';
 import { decodeKey } from './request-parts.js';
+import { APPLY_PATH } from './apply-handler.js';
+import { epochLearner } from './peer-epoch.js';
 import type { KeyHandlerContext } from './key-handler.js';
 
 /** What the hot path knows, plus what only the app's routes need. */
@@ -69,46 +64,18 @@ export function createApp(ctx: AppContext): express.Express {
   });
 
   // Peer routes take the peer credential; a sender with a newer epoch tells us a ring we missed.
+  const learnEpoch = epochLearner(ctx);
   const requirePeer = (req: Request, _res: Response, next: NextFunction): void => {
     ctx.checkPeer(req.headers.authorization);
-    learnEpoch(req);
+    learnEpoch(req.headers);
     next();
   };
-  const learnEpoch = (req: Request): void => {
-    const epoch = Number(req.headers[HEADER_EPOCH]);
-    const sender = req.headers[HEADER_SENDER];
-    if (!(epoch > ctx.cluster.epoch) || typeof sender !== 'string') return;
-    const address = sender.slice(sender.indexOf('@') + 1);
-    void ctx.peers.fetchRing(address).then(
-      (json) => ctx.cluster.install(parseRingDocument(json)),
-      (err: unknown) => ctx.logger.warn('could not fetch a newer ring', { from: address, err }),
-    );
-  };
   app.use('/v1/internal', requirePeer);
-  route(app, '/v1/internal/apply', {
-    post: async (req, res) => {
-      if (req.headers['content-type'] !== ENTRIES_CONTENT_TYPE) {
-        throw new ApiError(400, 'INVALID_HEADER', `Content-Type must be ${ENTRIES_CONTENT_TYPE}`);
-      }
-      const body = await readBody(req, ctx.config.maxBatchSize * 4, 'batch');
-      const checksum = req.headers[HEADER_CHECKSUM];
-      if (checksum !== undefined && checksum !== checksumOf(body)) {
-        ctx.logger.warn('refused a batch whose checksum does not match', {
-          from: req.headers[HEADER_SENDER],
-          bytes: body.length,
-        });
-        throw new ApiError(
-          400,
-          'INVALID_BODY',
-          `the batch does not match its ${HEADER_CHECKSUM}; nothing was applied`,
-        );
-      }
-      const entries = decodeEntries(body, 100_000);
-      const hintFor = req.headers[HEADER_HINT_FOR];
-      res.json({
-        applied: ctx.cluster.applyFromPeer(entries, typeof hintFor === 'string' ? hintFor : undefined),
-      });
-    },
+  // POST is answered before express (apply-handler.ts); any other method lands here.
+  app.all(APPLY_PATH, (req) => {
+    throw new ApiError(405, 'METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${APPLY_PATH}`, {
+      Allow: 'POST',
+    });
   });
   // Anti-entropy (cluster/anti-entropy-exchange.ts): digests, then versions of differing ranges.
   const syncPeer = (req: Request, epoch: unknown) => {

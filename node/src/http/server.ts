@@ -1,8 +1,9 @@
 /**
  * One cache node: the store, the HTTP server in front of it, and its lifecycle. Requests for
- * /v1/keys/* go to the hot-path handler, everything else to the express app. The server
- * guards itself: a connection limit (503), header and request timeouts (408), JSON answers
- * to malformed HTTP, and a graceful shutdown that lets in-flight requests finish.
+ * /v1/keys/* go to the hot-path handler, peers' batches (POST /v1/internal/apply and the
+ * upgraded replication stream) to theirs, everything else to the express app. The server
+ * guards itself: a connection limit (503), header and request timeouts (408), JSON answers to
+ * malformed HTTP, and a graceful shutdown that lets in-flight requests finish.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +15,9 @@ import { createNodeMetrics } from './metrics.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 import { createApp } from './app.js';
 import { createKeyHandler, isKeyPath } from './key-handler.js';
+import { createApplyHandler, isApply } from './apply-handler.js';
+import { epochLearner } from './peer-epoch.js';
+import { createStreamHandler } from './stream-handler.js';
 import { errorBody } from './errors.js';
 import { VERSION } from '../version.js';
 import { Replica } from '../cluster/replica.js';
@@ -69,6 +73,9 @@ export async function startNode(
     now,
   };
   const keys = createKeyHandler(context);
+  const learnEpoch = epochLearner(context);
+  const apply = createApplyHandler({ ...context, learnEpoch });
+  const streams = createStreamHandler({ ...context, learnEpoch });
   const app = createApp({ ...context, startedAt: now(), version: VERSION });
 
   const server = createServer(
@@ -81,6 +88,7 @@ export async function startNode(
     },
     (req: IncomingMessage, res: ServerResponse) => {
       if (isKeyPath(req.url as string)) keys(req, res);
+      else if (isApply(req.method, req.url as string)) apply(req, res);
       else app(req, res);
     },
   );
@@ -101,6 +109,7 @@ export async function startNode(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  server.on('upgrade', streams.upgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
 
   await listen(server, config.port, config.host);
@@ -135,6 +144,7 @@ export async function startNode(
       clearInterval(expiry);
       clearInterval(hintDelivery);
       clearInterval(antiEntropy);
+      streams.close(); // upgraded connections would hold server.close() open until the deadline
       const deadline = setTimeout(() => {
         logger.warn('shutdown deadline reached; closing remaining connections', { open: sockets.size });
         server.closeAllConnections();
