@@ -32,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
       const { runNodeCommand } = await import('./http/node-command.js');
       return runNodeCommand(argv.slice(1));
     }
+    case 'operator': {
+      const { runOperatorCommand } = await import('../../operator/src/operator-command.js');
+      return runOperatorCommand(argv.slice(1));
+    }
     default:
       process.stderr.write(`ringcache: unknown command "${command}"\n${USAGE}`);
       return 2;

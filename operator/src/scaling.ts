@@ -58,6 +58,11 @@ export interface ScalingInput {
   memberStatus: readonly MemberStatus[];
   /** Stamped on published documents (Contract 2). */
   publisher?: RingDocument['publisher'];
+  /**
+   * The ring address of a joining pod; default the pod's DNS name (names.ts memberAddress). The
+   * operator's --member-address=pod-ip gives its pod IP instead, for harnesses without DNS.
+   */
+  addressOf?: (ordinal: number) => string;
 }
 
 export type ScalingAction =
@@ -146,10 +151,11 @@ function steer(input: ScalingInput, members: readonly RingMember[]): RingMember[
   const inRing = new Set(members.map((m) => m.id));
   const ready = new Set(input.readyPods);
   const pods = Math.min(desiredReplicas, input.statefulSetReplicas);
+  const addressOf = input.addressOf ?? ((ordinal: number) => memberAddress(cluster, namespace, ordinal));
   for (let ordinal = 0; ordinal < pods; ordinal++) {
     const id = memberId(cluster, ordinal);
     if (!inRing.has(id) && ready.has(id)) {
-      out.push({ id, address: memberAddress(cluster, namespace, ordinal), state: 'joining' });
+      out.push({ id, address: addressOf(ordinal), state: 'joining' });
     }
   }
   return sortMembers(cluster, out);

@@ -1,0 +1,105 @@
+/**
+ * The operator's calls to cache nodes, at the pod's IP and container port: GET /v1/status (the
+ * client token: the node serves it under /v1 like any client route) for what the scaling state
+ * machine needs, and PUT /v1/ring (the peer credential) to install a ring.
+ */
+import { request } from 'node:http';
+import { parseRingDocument, type RingDocument } from '../../../node/src/ring/document.js';
+import type { NodeReport } from '../scaling.js';
+
+export interface NodeTarget {
+  id: string;
+  /** host:port the operator reaches the pod at (pod IP and container port). */
+  endpoint: string;
+}
+
+interface Answer {
+  status: number;
+  text: string;
+}
+
+function call(
+  url: string,
+  method: string,
+  token: string | undefined,
+  timeoutMs: number,
+  body?: string,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const req = request(url, { method, headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** What the node says of itself; undefined when it does not answer (it counts as not reported). */
+export async function nodeReport(
+  target: NodeTarget,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<NodeReport | undefined> {
+  try {
+    const answer = await call(`http://${target.endpoint}/v1/status`, 'GET', token, timeoutMs);
+    if (answer.status !== 200) return undefined;
+    const status = JSON.parse(answer.text) as { cluster?: { epoch?: number; handoffComplete?: boolean } };
+    if (typeof status.cluster?.epoch !== 'number') return undefined;
+    return {
+      id: target.id,
+      epoch: status.cluster.epoch,
+      handoffComplete: status.cluster.handoffComplete === true,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ring the node has installed (GET /v1/ring), checked with the node's parser; undefined if none. */
+export async function nodeRing(
+  target: NodeTarget,
+  token: string | undefined,
+  timeoutMs: number,
+): Promise<RingDocument | undefined> {
+  try {
+    const answer = await call(`http://${target.endpoint}/v1/ring`, 'GET', token, timeoutMs);
+    return answer.status === 200 ? parseRingDocument(JSON.parse(answer.text)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type PushResult = 'installed' | 'newer' | 'failed';
+
+/**
+ * PUT /v1/ring. 409 means the node already has this epoch or a newer one: as good as installed
+ * for this document (the caller re-reads the nodes' epochs).
+ */
+export async function pushRing(
+  target: NodeTarget,
+  document: RingDocument,
+  peerToken: string | undefined,
+  timeoutMs: number,
+): Promise<{ result: PushResult; detail?: string }> {
+  try {
+    const answer = await call(
+      `http://${target.endpoint}/v1/ring`,
+      'PUT',
+      peerToken,
+      timeoutMs,
+      JSON.stringify(document),
+    );
+    if (answer.status === 200) return { result: 'installed' };
+    if (answer.status === 409) return { result: 'newer', detail: answer.text };
+    return { result: 'failed', detail: `${answer.status} ${answer.text.slice(0, 300)}` };
+  } catch (err) {
+    return { result: 'failed', detail: (err as Error).message };
+  }
+}

@@ -1,0 +1,445 @@
+/**
+ * One reconcile pass of one CacheCluster, level-based: read everything fresh, apply the built
+ * objects (server-side apply, field manager `ringcache-operator`), ask the scaling state machine
+ * for actions until it says wait or steady, perform them, push the ring to members that lag,
+ * write status. Running it twice on the same state changes nothing more.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../../node/src/log.js';
+import type { RingDocument } from '../../../node/src/ring/document.js';
+import {
+  authSecret,
+  clientService,
+  headlessService,
+  podDisruptionBudget,
+  ringConfigMap,
+  selectorString,
+  statefulSet,
+  tokenFromBytes,
+} from '../builders/index.js';
+import { computeConditions, describe, type ObservedState } from '../conditions.js';
+import type { MemberAddressMode } from '../config.js';
+import { paths, type KubeClient } from '../kube/client.js';
+import {
+  authSecretName,
+  clientServiceName,
+  headlessServiceName,
+  memberAddress,
+  memberId,
+  podDisruptionBudgetName,
+  ringConfigMapName,
+  statefulSetName,
+} from '../names.js';
+import { memberStatuses, nextScalingAction, type NodeReport, type ScalingAction } from '../scaling.js';
+import { SpecError, clusterContext, specWarnings } from '../spec.js';
+import type { CacheCluster, ClusterContext, Condition } from '../types.js';
+import type { Leadership } from '../leader/elector.js';
+import type { EventRecorder, EventTarget } from './events.js';
+import type { OperatorMetrics } from './metrics.js';
+import { nodeReport, nodeRing, pushRing, type NodeTarget } from './nodes.js';
+import {
+  isReady,
+  newestAhead,
+  podEndpoint,
+  ringFromConfigMap,
+  secretValue,
+  type PodLike,
+} from './observe.js';
+import type { HandlerResult } from './workqueue.js';
+
+export const FIELD_MANAGER = 'ringcache-operator';
+/** Actions one pass performs at most before it lets the next pass look again. */
+const MAX_ACTIONS = 6;
+
+/** Event reasons that describe a lasting state rather than an action: told once while it lasts. */
+const STATE_REASONS = new Set(['Waiting', 'SpecWarning', 'ReconcileError', 'InvalidSpec']);
+
+export class NotLeaderError extends Error {
+  constructor() {
+    super('not the leader any more: the pass stops before writing');
+    this.name = 'NotLeaderError';
+  }
+}
+
+export interface ReconcilerOptions {
+  nodeTimeoutMs: number;
+  pollMs: number;
+  resyncMs: number;
+  memberAddress: MemberAddressMode;
+}
+
+export class Reconciler {
+  /**
+   * Per cluster, the last message told for each state-like reason (Waiting, SpecWarning,
+   * ReconcileError, InvalidSpec), so a state that persists over many passes is told once.
+   * Actions (RingPublished, ScalingUp/Down) are told each time they happen.
+   */
+  private readonly told = new Map<string, Map<string, string>>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly events: EventRecorder,
+    private readonly metrics: OperatorMetrics,
+    private readonly log: Logger,
+    private readonly options: ReconcilerOptions,
+    /** The Lease holder while this operator leads, else undefined. */
+    private readonly leadership: () => Leadership | undefined,
+  ) {}
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const [namespace, name] = key.split('/');
+    const cr = (await this.client.get(paths.cacheCluster(namespace, name))) as CacheCluster | undefined;
+    if (cr === undefined || (cr.metadata as { deletionTimestamp?: string }).deletionTimestamp) {
+      // Deleted: the garbage collector removes what it owns.
+      this.metrics.ringEpoch.remove({ namespace, cluster: name });
+      this.told.delete(key);
+      return;
+    }
+    const target: EventTarget = { name, namespace, uid: cr.metadata.uid };
+    let ctx: ClusterContext;
+    try {
+      ctx = clusterContext(cr);
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      // Nothing is built from an invalid spec; a new generation brings a new pass.
+      await this.writeStatus(cr, { specError: err.message });
+      await this.tell(key, target, 'Warning', 'InvalidSpec', err.message);
+      return;
+    }
+    const observed: Partial<ObservedState> = {};
+    try {
+      return await this.pass(cr, ctx, target, key, observed);
+    } catch (err) {
+      if (err instanceof NotLeaderError) return;
+      const message = (err as Error).message;
+      await this.writeStatus(cr, { ...observed, reconcileError: message }).catch(() => undefined);
+      await this.tell(key, target, 'Warning', 'ReconcileError', message);
+      throw err;
+    }
+  }
+
+  private async pass(
+    cr: CacheCluster,
+    ctx: ClusterContext,
+    target: EventTarget,
+    key: string,
+    observed: Partial<ObservedState>,
+  ): Promise<HandlerResult> {
+    const { namespace, name, spec } = ctx;
+    const warnings = specWarnings(spec);
+    if (warnings.length > 0) await this.tell(key, target, 'Warning', 'SpecWarning', warnings.join('; '));
+    const tokens = await this.ensureAuthSecret(ctx);
+    await this.apply(paths.service(namespace, headlessServiceName(name)), headlessService(ctx));
+    await this.apply(paths.service(namespace, clientServiceName(name)), clientService(ctx));
+    await this.apply(
+      paths.podDisruptionBudget(namespace, podDisruptionBudgetName(name)),
+      podDisruptionBudget(ctx),
+    );
+
+    const sts = await this.client.get(paths.statefulSet(namespace, statefulSetName(name)));
+    let replicas: number = sts?.spec?.replicas ?? 0;
+    const podList = await this.client.expect({
+      path: paths.pods(namespace),
+      query: { labelSelector: selectorString(name) },
+    });
+    const pods = new Map<string, PodLike>(
+      (podList.body.items as PodLike[]).map((p) => [p.metadata!.name!, p]),
+    );
+    const readyPods = [...pods.values()].filter(isReady).map((p) => p.metadata!.name!);
+    const stored = await this.client.get(paths.configMap(namespace, ringConfigMapName(name)));
+    let ring = ringFromConfigMap(stored) ?? statusRing(cr, spec.replicationFactor);
+    let ringVersion: string | undefined = stored?.metadata?.resourceVersion;
+    Object.assign(observed, {
+      desiredReplicas: spec.replicas,
+      replicationFactor: spec.replicationFactor,
+      ring,
+      readyPods,
+    });
+
+    const targetOf = (id: string): NodeTarget | undefined => {
+      const endpoint = pods.get(id) ? podEndpoint(pods.get(id)!) : undefined;
+      return endpoint === undefined ? undefined : { id, endpoint };
+    };
+    // Every pod is asked, members or not: a node may hold a ring newer than the record.
+    const asked = [...new Set([...(ring?.members.map((m) => m.id) ?? []), ...pods.keys()])];
+    let reports = await this.reports(asked, targetOf, tokens.client);
+    const ahead = newestAhead(ring, [...reports.values()]);
+    if (ahead !== undefined) {
+      // The record (ConfigMap and status.ring) is behind the nodes: both were lost or rolled
+      // back. Publishing from it would be refused by those nodes (epochs only grow), so the
+      // newest ring a node holds becomes the record, and scaling continues from it.
+      const adopted = await nodeRing(targetOf(ahead.id)!, tokens.client, this.options.nodeTimeoutMs);
+      if (adopted !== undefined && adopted.epoch > (ring?.epoch ?? 0)) {
+        ringVersion = await this.record(ctx, adopted, ringVersion);
+        await this.tell(
+          key,
+          target,
+          'Warning',
+          'RingAdopted',
+          `ring epoch ${adopted.epoch} adopted from ${ahead.id}: the published record (epoch ${ring?.epoch ?? 'none'}) was behind the nodes`,
+        );
+        ring = adopted;
+        observed.ring = ring;
+      }
+    }
+    if (ring !== undefined) {
+      // A member behind the published epoch (a push that failed, a restarted node) gets it again.
+      const current = ring;
+      const lagging = current.members.filter((m) => (reports.get(m.id)?.epoch ?? -1) < current.epoch);
+      if (lagging.length > 0) {
+        await this.push(
+          current,
+          lagging.map((m) => m.id),
+          targetOf,
+          tokens.peer,
+        );
+        reports = await this.reports(asked, targetOf, tokens.client);
+      }
+    }
+
+    const actions: ScalingAction[] = [];
+    for (let i = 0; i < MAX_ACTIONS; i++) {
+      const leader = this.requireLeader();
+      const action = nextScalingAction({
+        cluster: name,
+        namespace,
+        desiredReplicas: spec.replicas,
+        replicationFactor: spec.replicationFactor,
+        statefulSetReplicas: replicas,
+        readyPods,
+        ring,
+        memberStatus: memberStatuses(ring, [...reports.values()]),
+        publisher: { holder: leader.holder, leaseTransitions: leader.leaseTransitions },
+        addressOf: this.addressOf(ctx, pods),
+      });
+      actions.push(action);
+      if (action.kind === 'wait' || action.kind === 'steady') break;
+      if (action.kind === 'publish-ring') {
+        ringVersion = await this.publish(ctx, action.document, ringVersion, targetOf, tokens.peer);
+        ring = action.document;
+        await this.tell(key, target, 'Normal', 'RingPublished', describe(action));
+      } else {
+        // The StatefulSet is applied once, below, with the replicas the actions arrived at: a
+        // shrink follows the publication that took its members out, never the other way round.
+        replicas = action.replicas;
+        await this.tell(
+          key,
+          target,
+          'Normal',
+          action.kind === 'grow-statefulset' ? 'ScalingUp' : 'ScalingDown',
+          describe(action),
+        );
+      }
+    }
+    if (sts !== undefined || replicas > 0) {
+      this.requireLeader();
+      await this.apply(paths.statefulSet(namespace, statefulSetName(name)), statefulSet(ctx, { replicas }));
+    }
+    const last = actions.at(-1)!;
+    if (last.kind === 'wait') await this.tell(key, target, 'Normal', 'Waiting', last.reason);
+
+    const simpleReports = new Map(
+      [...reports].map(([id, r]) => [id, { epoch: r.epoch, handoffComplete: r.handoffComplete }]),
+    );
+    Object.assign(observed, { ring, reports: simpleReports, actions });
+    await this.writeStatus(cr, observed, pods.size);
+    if (ring !== undefined) this.metrics.ringEpoch.set({ namespace, cluster: name }, ring.epoch);
+    this.log.debug('reconciled', { cluster: key, actions: actions.map(describe) });
+    // A later failure with the same message is news again.
+    this.told.get(key)?.delete('ReconcileError');
+    const changing = last.kind === 'wait' || actions.length > 1;
+    return { requeueAfterMs: changing ? this.options.pollMs : this.options.resyncMs };
+  }
+
+  private requireLeader(): Leadership {
+    const leader = this.leadership();
+    if (leader === undefined) throw new NotLeaderError();
+    return leader;
+  }
+
+  private async apply(path: string, object: unknown): Promise<void> {
+    this.requireLeader();
+    await this.client.apply(path, object, FIELD_MANAGER);
+  }
+
+  /** The ring address of a new member: the pod's DNS name, or with --member-address=pod-ip its IP. */
+  private addressOf(ctx: ClusterContext, pods: Map<string, PodLike>): (ordinal: number) => string {
+    return (ordinal) => {
+      const dns = memberAddress(ctx.name, ctx.namespace, ordinal);
+      if (this.options.memberAddress === 'dns') return dns;
+      const pod = pods.get(memberId(ctx.name, ordinal));
+      return (pod && podEndpoint(pod)) ?? dns;
+    };
+  }
+
+  /**
+   * `<cluster>-auth`, created once with fresh tokens and never rewritten; the peer credential
+   * from it, and the client token from it or from the user's Secret.
+   */
+  private async ensureAuthSecret(ctx: ClusterContext): Promise<{ peer?: string; client?: string }> {
+    const path = paths.secret(ctx.namespace, authSecretName(ctx.name));
+    let secret = await this.client.get(path);
+    if (secret === undefined) {
+      this.requireLeader();
+      const body = authSecret(ctx, {
+        token: tokenFromBytes(randomBytes(32)),
+        peerToken: tokenFromBytes(randomBytes(32)),
+      });
+      const answer = await this.client.expect(
+        { method: 'POST', path: paths.secrets(ctx.namespace), body },
+        [201, 409],
+      );
+      secret = answer.status === 201 ? answer.body : await this.client.get(path);
+    }
+    const userSecretName = ctx.spec.auth.secretName;
+    const userSecret = userSecretName
+      ? await this.client.get(paths.secret(ctx.namespace, userSecretName))
+      : secret;
+    return { peer: secretValue(secret, 'peer-token'), client: secretValue(userSecret, 'token') };
+  }
+
+  private async reports(
+    ids: readonly string[],
+    targetOf: (id: string) => NodeTarget | undefined,
+    token: string | undefined,
+  ): Promise<Map<string, NodeReport>> {
+    const out = new Map<string, NodeReport>();
+    const answers = await Promise.all(
+      ids.map((id) => {
+        const target = targetOf(id);
+        return target ? nodeReport(target, token, this.options.nodeTimeoutMs) : undefined;
+      }),
+    );
+    for (const report of answers) if (report) out.set(report.id, report);
+    return out;
+  }
+
+  private async push(
+    document: RingDocument,
+    ids: string[],
+    targetOf: (id: string) => NodeTarget | undefined,
+    peerToken: string | undefined,
+  ): Promise<void> {
+    await Promise.all(
+      ids.map(async (id) => {
+        const target = targetOf(id);
+        if (target === undefined) return;
+        const { result, detail } = await pushRing(target, document, peerToken, this.options.nodeTimeoutMs);
+        if (result === 'failed')
+          this.log.warn('ring push failed; retried next pass', { member: id, epoch: document.epoch, detail });
+      }),
+    );
+  }
+
+  /**
+   * Publication: the ConfigMap first, written with the resourceVersion read (a second operator
+   * that wrote meanwhile makes this one fail and re-read, so epochs only grow), then
+   * status.ring (written with the rest of status), then PUT /v1/ring to every member.
+   */
+  private async publish(
+    ctx: ClusterContext,
+    document: RingDocument,
+    resourceVersion: string | undefined,
+    targetOf: (id: string) => NodeTarget | undefined,
+    peerToken: string | undefined,
+  ): Promise<string> {
+    const version = await this.record(ctx, document, resourceVersion);
+    this.metrics.ringPublications.inc({ namespace: ctx.namespace, cluster: ctx.name });
+    this.log.info('ring published', {
+      cluster: `${ctx.namespace}/${ctx.name}`,
+      epoch: document.epoch,
+      members: document.members.map((m) => `${m.id}:${m.state}`),
+    });
+    await this.push(
+      document,
+      document.members.map((m) => m.id),
+      targetOf,
+      peerToken,
+    );
+    return version;
+  }
+
+  /**
+   * The ring's record, `<cluster>-ring`, written with the resourceVersion read (POST when
+   * absent): a second operator that wrote meanwhile makes this one fail with 409 and re-read.
+   */
+  private async record(
+    ctx: ClusterContext,
+    document: RingDocument,
+    resourceVersion: string | undefined,
+  ): Promise<string> {
+    this.requireLeader();
+    const body = ringConfigMap(ctx, document);
+    const answer =
+      resourceVersion === undefined
+        ? await this.client.expect({ method: 'POST', path: paths.configMaps(ctx.namespace), body })
+        : await this.client.expect({
+            method: 'PUT',
+            path: paths.configMap(ctx.namespace, ringConfigMapName(ctx.name)),
+            body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+          });
+    return answer.body.metadata.resourceVersion;
+  }
+
+  private async writeStatus(
+    cr: CacheCluster,
+    observed: Partial<ObservedState>,
+    podCount?: number,
+  ): Promise<void> {
+    const previous: Condition[] = cr.status?.conditions ?? [];
+    const state: ObservedState = {
+      generation: cr.metadata.generation,
+      desiredReplicas: observed.desiredReplicas ?? cr.spec?.replicas ?? 0,
+      replicationFactor: observed.replicationFactor ?? cr.spec?.replicationFactor ?? 1,
+      ring: observed.ring,
+      readyPods: observed.readyPods ?? [],
+      reports: observed.reports ?? new Map(),
+      actions: observed.actions ?? [],
+      specError: observed.specError,
+      reconcileError: observed.reconcileError,
+    };
+    const conditions = computeConditions(state, previous, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    const status: Record<string, unknown> = {
+      observedGeneration: cr.metadata.generation,
+      conditions,
+      selector: selectorString(cr.metadata.name),
+    };
+    if (observed.readyPods !== undefined) status.readyReplicas = observed.readyPods.length;
+    if (podCount !== undefined) status.replicas = podCount;
+    if (observed.ring !== undefined) {
+      status.ring = { epoch: observed.ring.epoch, members: observed.ring.members };
+      if (observed.ring.publisher) status.leader = observed.ring.publisher.holder;
+    }
+    this.requireLeader();
+    await this.client.expect({
+      method: 'PATCH',
+      path: `${paths.cacheCluster(cr.metadata.namespace, cr.metadata.name)}/status`,
+      body: { status },
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  private async tell(
+    key: string,
+    target: EventTarget,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ) {
+    if (STATE_REASONS.has(reason)) {
+      const told = this.told.get(key) ?? new Map<string, string>();
+      this.told.set(key, told);
+      if (told.get(reason) === message) return;
+      told.set(reason, message);
+    }
+    this.log.info('event', { cluster: key, type, reason, message });
+    await this.events.record(target, type, reason, message);
+  }
+}
+
+/** The ring as status last recorded it, when the ConfigMap is gone (deleted by hand). */
+function statusRing(cr: CacheCluster, replicationFactor: number): RingDocument | undefined {
+  const ring = cr.status?.ring;
+  if (ring === undefined || ring.epoch === 0) return undefined;
+  return { epoch: ring.epoch, replicationFactor, members: ring.members };
+}
