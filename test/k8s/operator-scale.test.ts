@@ -73,7 +73,7 @@ interface CacheClusterObject {
   };
 }
 
-test('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowledged write', async () => {
+test('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowledged write, then to 0 and back', async () => {
   const timings: Array<[string, number]> = [];
   const phase = async <T,>(name: string, run: () => Promise<T>): Promise<T> => {
     const started = Date.now();
@@ -182,5 +182,33 @@ test('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowled
 
   const lost = await phase('read back every acknowledged key via both nodes', () => w.lost(urls()));
   expect(lost).toEqual([]);
+
+  // Scale to zero (the cluster's contents go, as documented) and back: a fresh ring serves again.
+  await custom.patchNamespacedCustomObjectScale({ ...crd, name: CLUSTER, body: { spec: { replicas: 0 } } }, merge);
+  const emptied = await phase('scale 2 -> 0', () =>
+    waitLogged(
+      k,
+      'no pods and an empty ring',
+      300_000,
+      async () => {
+        const ring = (await read()).status?.ring;
+        const sts = await apps.readNamespacedStatefulSet({ namespace: NAMESPACE, name: CLUSTER });
+        if (ring === undefined || ring.members.length !== 0) throw new Error(`status.ring ${JSON.stringify(ring)}`);
+        if (sts.spec?.replicas !== 0 || k.pods().length !== 0) {
+          throw new Error(`StatefulSet ${sts.spec?.replicas}, ${k.pods().length} pod processes`);
+        }
+        return ring.epoch;
+      },
+      operatorAlive,
+    ),
+  );
+  expect(emptied).toBeGreaterThan(shrunk);
+  await custom.patchNamespacedCustomObjectScale({ ...crd, name: CLUSTER, body: { spec: { replicas: 2 } } }, merge);
+  const back = await phase('scale 0 -> 2', () => waitLogged(k, 'a settled ring of 2 again', 300_000, settled(2), operatorAlive));
+  expect(back).toBeGreaterThan(emptied);
+  const again = new KeyWriter(urls, { token, keys: 20 });
+  await phase('write and read 20 keys after scaling back', () => again.write(20));
+  expect(again.acked.size).toBe(20);
+  expect(await again.lost(urls())).toEqual([]);
   process.stdout.write(`e2e timings: ${timings.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join('; ')}\n`);
 });
