@@ -377,9 +377,13 @@ test('two operators elect one leader; SIGKILL of the leader hands over, a frozen
   const fourth = await startOperator('operator-4', timing, { nodeArgs: dns.nodeArgs, env: dns.env });
   const adopted = await waitLogged(k, 'the ring adopted', 60_000, async () => readRing(), () => fourth.process.exited);
   expect(adopted).toEqual(last);
-  const adoptedEvents = (await api.get(`/api/v1/namespaces/${ns}/events`))!.body.items.filter(
-    (e: { reason: string }) => e.reason === 'RingAdopted',
-  );
+  // The Event is written after the record: wait for it rather than read once.
+  const adoptedEvents = await waitFor('the RingAdopted Event', 30_000, async () => {
+    const items = (await api.get(`/api/v1/namespaces/${ns}/events`))!.body.items.filter(
+      (e: { reason: string }) => e.reason === 'RingAdopted',
+    );
+    return items.length > 0 ? items : undefined;
+  });
   expect(adoptedEvents.map((e: { message: string }) => e.message)).toEqual([
     `ring epoch ${last.epoch} adopted from ha-0: the published record (epoch none) was behind the nodes`,
   ]);
