@@ -158,7 +158,7 @@ test('every option on: ServiceMonitor, dashboard, CacheCluster and the helm test
     '--lease-namespace=$(POD_NAMESPACE)',
     '--namespace=apps',
     '--log-level=debug',
-    '--resync-seconds=300',
+    '--resync-ms=300000',
   ]);
   const pod = dep.spec.template.spec;
   expect(pod.serviceAccountName).toBe('rc-operator-sa');
@@ -309,4 +309,18 @@ test('values.schema.json holds cacheCluster.spec to the CRD’s own bounds', asy
   const secretName = crdSpec.auth.properties.secretName;
   const valuesSecretName = valuesSpec.auth.properties.secretName;
   for (const bound of bounds) expect(valuesSecretName[bound]).toEqual(secretName[bound]);
+});
+
+test("the Deployment's command is one the operator accepts, with every option on", async () => {
+  const { parseOperatorConfig } = await import('../../operator/src/config.js');
+  for (const values of [[], ['-f', allOn]]) {
+    const c = container(find(await render(...values), 'Deployment'));
+    const env = { POD_NAMESPACE: 'ringcache-system', POD_NAME: 'ringcache-operator-0' };
+    // Kubernetes expands $(VAR) from the container's env before the process sees it.
+    const argv = (c.args as string[]).slice(1).map((a) => a.replace(/\$\(([A-Z_]+)\)/g, (_m, v: string) => env[v as keyof typeof env]));
+    expect(c.args[0]).toBe('operator');
+    const config = parseOperatorConfig(argv, { env });
+    expect(config).not.toBe('help');
+    expect(config).toMatchObject({ leaseNamespace: 'ringcache-system' });
+  }
 });
