@@ -2,9 +2,10 @@
  * The options of `ringcache operator`: flags, RINGCACHE_* variables, defaults, checks. Pure:
  * the environment and host name come in as arguments.
  */
+import { LOG_LEVEL_OPTION } from '../../node/src/config/command.js';
 import { ConfigError, helpText, parseOptions, type OptionSpec } from '../../node/src/config/options.js';
 import { parseChoice, parsePort, parsePositiveInteger, parseText } from '../../node/src/config/parse.js';
-import { LOG_LEVELS, type LogLevel } from '../../node/src/log.js';
+import type { LogLevel } from '../../node/src/log.js';
 
 export const MEMBER_ADDRESS_MODES = ['dns', 'pod-ip'] as const;
 export type MemberAddressMode = (typeof MEMBER_ADDRESS_MODES)[number];
@@ -135,13 +136,7 @@ export const OPERATOR_OPTIONS = {
       '(status.podIP:8080, for test harnesses without cluster DNS)',
     parse: parseChoice(MEMBER_ADDRESS_MODES),
   }),
-  logLevel: option<LogLevel>({
-    flag: '--log-level',
-    env: 'RINGCACHE_LOG_LEVEL',
-    defaultValue: 'info',
-    description: `least severe log level printed: ${LOG_LEVELS.join(', ')}`,
-    parse: parseChoice(LOG_LEVELS),
-  }),
+  logLevel: LOG_LEVEL_OPTION,
 };
 
 export interface OperatorConfig {

@@ -5,9 +5,9 @@
  */
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '../../node/src/config/options.js';
+import { configOrExit, stopSignal } from '../../node/src/config/command.js';
 import { createLogger } from '../../node/src/log.js';
-import { operatorHelp, parseOperatorConfig, type OperatorConfig } from './config.js';
+import { operatorHelp, parseOperatorConfig } from './config.js';
 import { KubeClient } from './kube/client.js';
 import { LeaderElector } from './leader/elector.js';
 import { Controller } from './runtime/controller.js';
@@ -16,30 +16,14 @@ import { OperatorMetrics, startProbeServer } from './runtime/metrics.js';
 import { Reconciler } from './runtime/reconciler.js';
 
 export async function runOperatorCommand(argv: string[]): Promise<number> {
-  let config: OperatorConfig | 'help';
-  try {
-    config = parseOperatorConfig(argv, { env: process.env, hostname: hostname() });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(
-      `ringcache operator: invalid configuration:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`,
-    );
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(operatorHelp());
-    return 0;
-  }
+  const config = configOrExit(
+    'operator',
+    () => parseOperatorConfig(argv, { env: process.env, hostname: hostname() }),
+    operatorHelp,
+  );
+  if (typeof config === 'number') return config;
   const log = createLogger(config.logLevel, undefined, { component: 'operator', identity: config.identity });
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const signalled = stopSignal();
 
   let client: KubeClient;
   try {

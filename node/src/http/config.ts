@@ -3,6 +3,7 @@
  * `parseNodeConfig` turns flags and RINGCACHE_* variables into a checked NodeConfig. Pure
  * except for reading the token file, which the caller may inject.
  */
+import { LOG_LEVEL_OPTION } from '../config/command.js';
 import { readFileSync } from 'node:fs';
 import { POLICY_NAMES } from '../store/options.js';
 import type { EvictionPolicyName } from '../store/types.js';
@@ -16,7 +17,7 @@ import {
   parseText,
 } from '../config/parse.js';
 import { ConfigError, helpText, parseOptions, type OptionSpec } from '../config/options.js';
-import { LOG_LEVELS, type LogLevel } from '../log.js';
+import type { LogLevel } from '../log.js';
 
 export const CONSISTENCY_LEVELS = ['one', 'quorum', 'all'] as const;
 export type Consistency = (typeof CONSISTENCY_LEVELS)[number];
@@ -217,13 +218,7 @@ export const NODE_OPTIONS = {
     description: 'how often expired entries are removed in the background',
     parse: parsePositiveInteger,
   }),
-  logLevel: option<LogLevel>({
-    flag: '--log-level',
-    env: 'RINGCACHE_LOG_LEVEL',
-    defaultValue: 'info',
-    description: `least severe log level printed: ${LOG_LEVELS.join(', ')}`,
-    parse: parseChoice(LOG_LEVELS),
-  }),
+  logLevel: LOG_LEVEL_OPTION,
   accessLog: option({
     flag: '--access-log',
     env: 'RINGCACHE_ACCESS_LOG',

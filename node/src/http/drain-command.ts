@@ -5,7 +5,7 @@
  * scale-in (see node/src/cluster/drain.ts).
  */
 import { hostname } from 'node:os';
-import { ConfigError } from '../config/options.js';
+import { configOrExit } from '../config/command.js';
 import { parseNodeConfig } from './config.js';
 
 const USAGE = `usage: ringcache drain [--timeout-ms N]
@@ -27,17 +27,12 @@ export async function runDrainCommand(argv: string[]): Promise<number> {
     process.stderr.write(`ringcache drain: --timeout-ms must be a positive integer\n${USAGE}`);
     return 2;
   }
-  let config;
-  try {
-    config = parseNodeConfig([], { env: process.env, hostname: hostname() });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(
-      `ringcache drain: invalid configuration:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`,
-    );
-    return 2;
-  }
-  if (config === 'help') return 0;
+  const config = configOrExit(
+    'drain',
+    () => parseNodeConfig([], { env: process.env, hostname: hostname() }),
+    () => USAGE,
+  );
+  if (typeof config === 'number') return config;
   // A node listening on every interface is reached on loopback.
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/v1/internal/drain`;
