@@ -10,6 +10,7 @@ import { ContentTypes, DEFAULT_CONTENT_TYPE } from './content-types.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import { hashKey, utf8Length } from './hash.js';
 import { HybridLogicalClock } from './hlc.js';
+import { ReadBuffer } from './read-buffer.js';
 import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js';
 import { createPolicy, type EvictionPolicy } from './policy/index.js';
 import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats } from './types.js';
@@ -25,6 +26,30 @@ export const ENTRY_OVERHEAD_BYTES = 112;
 
 const NONE = -1;
 
+/**
+ * A slot's record in `records`: the fields a read touches, four doubles side by side, so a hit
+ * costs one cache line where separate arrays cost one each (on a large store, each a likely
+ * miss). SHAPE packs the value's length and its content-type id: length * 2^16 + id.
+ */
+const RECORD = 4;
+const EXPIRES_AT = 0;
+const LOCATION = 1;
+const VERSION = 2;
+const SHAPE = 3;
+const TYPE_IDS = 0x10000;
+
+function shapeOf(length: number, typeId: number): number {
+  return length * TYPE_IDS + typeId;
+}
+
+function lengthOf(shape: number): number {
+  return Math.floor(shape / TYPE_IDS);
+}
+
+function typeIdOf(shape: number): number {
+  return shape % TYPE_IDS;
+}
+
 export class Store implements CacheStore {
   readonly options: Readonly<ResolvedStoreOptions>;
   readonly clock: HybridLogicalClock;
@@ -32,11 +57,8 @@ export class Store implements CacheStore {
   private keyOfSlot: (string | undefined)[] = [];
   private hashOf: Int32Array;
   private weightOf: Float64Array;
-  private locationOf: Float64Array;
-  private lengthOf: Int32Array;
-  private typeOf: Uint16Array;
-  private versions: Float64Array;
-  private expiries: Float64Array;
+  /** The fields a read needs, side by side per slot (see RECORD). */
+  private records: Float64Array;
   private bigValues: (Buffer | undefined)[] = [];
   private freeSlots: number[] = [];
   private nextSlot = 0;
@@ -44,6 +66,8 @@ export class Store implements CacheStore {
   private readonly types = new ContentTypes();
   private readonly heap: ExpiryHeap;
   private readonly policy: EvictionPolicy;
+  /** Hits not yet applied to the policy; drained before anything reads the policy's order. */
+  private readonly reads: ReadBuffer;
   private readonly now: () => number;
   private counted = 0;
   private hits = 0;
@@ -58,18 +82,16 @@ export class Store implements CacheStore {
     const initial = Math.min(this.options.expectedEntries, 1 << 20);
     this.hashOf = new Int32Array(initial);
     this.weightOf = new Float64Array(initial);
-    this.locationOf = new Float64Array(initial);
-    this.lengthOf = new Int32Array(initial);
-    this.typeOf = new Uint16Array(initial);
-    this.versions = new Float64Array(initial);
-    this.expiries = new Float64Array(initial);
-    this.heap = new ExpiryHeap((slot) => this.expiries[slot]);
+    this.records = new Float64Array(initial * RECORD);
+    this.heap = new ExpiryHeap((slot) => this.records[slot * RECORD + EXPIRES_AT]);
     this.policy = createPolicy(this.options.policy, {
       capacity: this.options.maxMemory,
       onEvict: (slot) => this.evicted(slot),
       expectedEntries: this.options.expectedEntries,
       random: this.options.random,
     });
+    const policy = this.policy;
+    this.reads = new ReadBuffer((slots, count) => policy.recordHits(slots, count));
   }
 
   get size(): number {
@@ -93,27 +115,28 @@ export class Store implements CacheStore {
       return NONE;
     }
     this.hits++;
-    this.policy.recordHit(slot);
+    this.reads.record(slot);
     return slot;
   }
 
   valueOf(slot: number): Uint8Array {
-    const location = this.locationOf[slot];
-    if (location >= 0) return this.slab.view(location, this.lengthOf[slot]);
+    const at = slot * RECORD;
+    const location = this.records[at + LOCATION];
+    if (location >= 0) return this.slab.view(location, lengthOf(this.records[at + SHAPE]));
     if (location === BIG) return this.bigValues[slot] as Buffer;
     return EMPTY_VALUE;
   }
 
   contentTypeOf(slot: number): string {
-    return this.types.name(this.typeOf[slot]);
+    return this.types.name(typeIdOf(this.records[slot * RECORD + SHAPE]));
   }
 
   versionOf(slot: number): number {
-    return this.versions[slot];
+    return this.records[slot * RECORD + VERSION];
   }
 
   expiresAtOf(slot: number): number {
-    return this.expiries[slot];
+    return this.records[slot * RECORD + EXPIRES_AT];
   }
 
   get(key: string): EntryView | undefined {
@@ -129,7 +152,7 @@ export class Store implements CacheStore {
 
   peekVersion(key: string): number | undefined {
     const slot = this.index.get(key);
-    return slot === undefined || this.isExpired(slot) ? undefined : this.versions[slot];
+    return slot === undefined || this.isExpired(slot) ? undefined : this.records[slot * RECORD + VERSION];
   }
 
   has(key: string): boolean {
@@ -165,6 +188,7 @@ export class Store implements CacheStore {
     if (options?.version !== undefined) this.clock.observe(version);
 
     // Every check is done: from here on nothing throws.
+    this.reads.drain();
     let slot = this.index.get(key);
     if (slot !== undefined && this.expireIfDue(slot)) slot = undefined;
     const hash = slot === undefined ? hashKey(key) : this.hashOf[slot];
@@ -178,9 +202,8 @@ export class Store implements CacheStore {
       this.releaseValue(slot);
       this.counted -= this.weightOf[slot];
     }
-    this.holdValue(slot, value);
-    this.typeOf[slot] = this.types.acquire(contentType);
-    this.versions[slot] = version;
+    this.holdValue(slot, value, this.types.acquire(contentType));
+    this.records[slot * RECORD + VERSION] = version;
     this.weightOf[slot] = weight;
     this.counted += weight;
     this.setExpiry(slot, expiresAt);
@@ -192,6 +215,7 @@ export class Store implements CacheStore {
   delete(key: string): boolean {
     const slot = this.index.get(key);
     if (slot === undefined) return false;
+    this.reads.drain();
     const live = !this.isExpired(slot);
     this.policy.remove(slot);
     if (!live) this.expirations++;
@@ -201,6 +225,7 @@ export class Store implements CacheStore {
 
   expire(): number {
     const now = this.now();
+    this.reads.drain();
     let count = 0;
     for (let slot = this.heap.popDue(now); slot !== NONE; slot = this.heap.popDue(now)) {
       this.policy.remove(slot);
@@ -217,6 +242,7 @@ export class Store implements CacheStore {
   }
 
   clear(): void {
+    this.reads.drain();
     this.index.clear();
     this.keyOfSlot = [];
     this.bigValues = [];
@@ -251,8 +277,8 @@ export class Store implements CacheStore {
     return {
       value: this.valueOf(slot),
       contentType: this.contentTypeOf(slot),
-      version: this.versions[slot],
-      expiresAt: this.expiries[slot],
+      version: this.versionOf(slot),
+      expiresAt: this.expiresAtOf(slot),
     };
   }
 
@@ -292,13 +318,14 @@ export class Store implements CacheStore {
   }
 
   private isExpired(slot: number): boolean {
-    const at = this.expiries[slot];
+    const at = this.records[slot * RECORD + EXPIRES_AT];
     return at !== 0 && at <= this.now();
   }
 
   /** Removes `slot` if its time has come; true when it did. */
   private expireIfDue(slot: number): boolean {
     if (!this.isExpired(slot)) return false;
+    this.reads.drain();
     this.policy.remove(slot);
     this.freeSlot(slot);
     this.expirations++;
@@ -307,26 +334,28 @@ export class Store implements CacheStore {
 
   private setExpiry(slot: number, expiresAt: number): void {
     this.heap.remove(slot);
-    this.expiries[slot] = expiresAt;
+    this.records[slot * RECORD + EXPIRES_AT] = expiresAt;
     if (expiresAt !== 0) this.heap.push(slot);
   }
 
-  private holdValue(slot: number, value: Uint8Array): void {
+  private holdValue(slot: number, value: Uint8Array, typeId: number): void {
+    const at = slot * RECORD;
     if (value.length > MAX_SLAB_CHUNK) {
-      this.locationOf[slot] = BIG;
+      this.records[at + LOCATION] = BIG;
       this.bigValues[slot] = Buffer.from(value);
     } else {
-      this.locationOf[slot] = this.slab.store(value);
+      this.records[at + LOCATION] = this.slab.store(value);
     }
-    this.lengthOf[slot] = value.length;
+    this.records[at + SHAPE] = shapeOf(value.length, typeId);
   }
 
   private releaseValue(slot: number): void {
-    const location = this.locationOf[slot];
+    const at = slot * RECORD;
+    const location = this.records[at + LOCATION];
     if (location === BIG) this.bigValues[slot] = undefined;
     else this.slab.free(location);
-    this.locationOf[slot] = EMPTY;
-    this.types.release(this.typeOf[slot]);
+    this.records[at + LOCATION] = EMPTY;
+    this.types.release(typeIdOf(this.records[at + SHAPE]));
   }
 
   /** The policy evicted `slot` (it is already out of the policy). */
@@ -340,7 +369,7 @@ export class Store implements CacheStore {
     this.keyOfSlot[slot] = undefined;
     this.releaseValue(slot);
     this.heap.remove(slot);
-    this.expiries[slot] = 0;
+    this.records[slot * RECORD + EXPIRES_AT] = 0;
     this.counted -= this.weightOf[slot];
     this.weightOf[slot] = 0;
     this.freeSlots.push(slot);
@@ -356,11 +385,7 @@ export class Store implements CacheStore {
   private growSlots(n: number): void {
     this.hashOf = grow(this.hashOf, new Int32Array(n));
     this.weightOf = grow(this.weightOf, new Float64Array(n));
-    this.locationOf = grow(this.locationOf, new Float64Array(n));
-    this.lengthOf = grow(this.lengthOf, new Int32Array(n));
-    this.typeOf = grow(this.typeOf, new Uint16Array(n));
-    this.versions = grow(this.versions, new Float64Array(n));
-    this.expiries = grow(this.expiries, new Float64Array(n));
+    this.records = grow(this.records, new Float64Array(n * RECORD));
   }
 }
 

@@ -29,6 +29,11 @@ export function chunkSize(length: number): number {
 
 export class ValueSlab {
   private pages: (Buffer | null)[] = [];
+  /**
+   * Each page's ArrayBuffer (the page Buffer's own, at offset 0): `Buffer#buffer` is an
+   * accessor that costs more than building the view, so reads take it from here.
+   */
+  private pageMemory: (ArrayBuffer | null)[] = [];
   private pageChunk = new Int32Array(64);
   private pageFreeHead = new Int32Array(64);
   private pageBump = new Int32Array(64);
@@ -64,8 +69,7 @@ export class ValueSlab {
    */
   view(location: number, length: number): Uint8Array {
     const page = Math.floor(location / PAGE_BYTES);
-    const buf = this.pages[page] as Buffer;
-    return new Uint8Array(buf.buffer, buf.byteOffset + location - page * PAGE_BYTES, length);
+    return new Uint8Array(this.pageMemory[page] as ArrayBuffer, location - page * PAGE_BYTES, length);
   }
 
   free(location: number): void {
@@ -84,6 +88,7 @@ export class ValueSlab {
 
   clear(): void {
     this.pages = [];
+    this.pageMemory = [];
     this.releasedPages.length = 0;
     this.pagesWithRoom.clear();
     this.pageListed.fill(0);
@@ -122,9 +127,15 @@ export class ValueSlab {
 
   private newPage(size: number): number {
     const page = this.releasedPages.length > 0 ? (this.releasedPages.pop() as number) : this.pages.length;
-    if (page === this.pages.length) this.pages.push(null);
+    if (page === this.pages.length) {
+      this.pages.push(null);
+      this.pageMemory.push(null);
+    }
     this.ensure(page);
-    this.pages[page] = Buffer.allocUnsafeSlow(PAGE_BYTES);
+    // allocUnsafeSlow: a page of its own (not a slice of Node's pool), so its offset is 0.
+    const memory = Buffer.allocUnsafeSlow(PAGE_BYTES);
+    this.pages[page] = memory;
+    this.pageMemory[page] = memory.buffer as ArrayBuffer;
     this.pageChunk[page] = size;
     this.pageFreeHead[page] = END;
     this.pageBump[page] = 0;
@@ -135,6 +146,7 @@ export class ValueSlab {
 
   private releasePage(page: number): void {
     this.pages[page] = null;
+    this.pageMemory[page] = null;
     this.pageBytes -= PAGE_BYTES;
     // Its entry in the size's list goes stale and is dropped when reached.
     this.pageListed[page] = 0;

@@ -134,3 +134,20 @@ describe('HybridLogicalClock', () => {
     expect(hlc.now()).toBe(5000 * 1024 + 8);
   });
 });
+
+describe('slot records', () => {
+  it('keeps each value length and content type apart, at every length and many types', () => {
+    const s = new Store({ maxMemory: 64 << 20, maxValueBytes: 1 << 20, policy: 'lru' });
+    const lengths = [0, 1, 65535, 65536, 65537, 1 << 20];
+    for (let t = 0; t < 300; t++) s.set(`t${t}`, Buffer.alloc(t), { contentType: `application/x-${t}` });
+    for (const n of lengths) s.set(`n${n}`, Buffer.alloc(n, 1), { contentType: `type/${n}` });
+    for (let t = 0; t < 300; t++) {
+      const e = s.get(`t${t}`)!;
+      expect([e.value.length, e.contentType]).toEqual([t, `application/x-${t}`]);
+    }
+    for (const n of lengths) {
+      const e = s.get(`n${n}`)!;
+      expect([e.value.length, e.contentType]).toEqual([n, `type/${n}`]);
+    }
+  });
+});

@@ -34,7 +34,13 @@ export class LruPolicy implements EvictionPolicy {
   recordMiss(): void {}
 
   recordHit(slot: number): void {
-    this.lists.moveToTail(LIST, slot);
+    // A slot that left (deleted, expired) is not linked back in.
+    if (this.lists.ownerOf(slot) === LIST) this.lists.moveToTail(LIST, slot);
+  }
+
+  recordHits(slots: Int32Array, count: number): void {
+    this.lists.touchAll(slots, count);
+    for (let i = 0; i < count; i++) this.recordHit(slots[i]);
   }
 
   add(slot: number, _hash: number, weight: number): void {
@@ -53,7 +59,7 @@ export class LruPolicy implements EvictionPolicy {
   }
 
   remove(slot: number): void {
-    if (this.lists.owner[slot] === -1) return;
+    if (this.lists.ownerOf(slot) === -1) return;
     this.lists.unlink(slot);
     this.total -= this.weights[slot];
   }

@@ -27,6 +27,8 @@ export interface EvictionPolicy {
   recordMiss(hash: number): void;
   /** A lookup hit resident `slot` (a policy that needs the key's hash kept it from `add`). */
   recordHit(slot: number): void;
+  /** `count` hits in order, as recordHit would take them one by one (a batch is cheaper). */
+  recordHits(slots: Int32Array, count: number): void;
   /**
    * Makes `slot` resident with `weight` (1 <= weight <= capacity) and evicts through the sink
    * until the total fits; the new slot itself may be the one evicted (admission refused).

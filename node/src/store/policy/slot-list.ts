@@ -1,25 +1,29 @@
 /**
- * Intrusive doubly linked lists over slot indices, held in typed arrays.
+ * Intrusive doubly linked lists over slot indices, held in one typed array.
  *
  * Several lists (for example W-TinyLFU's window, probation and protected regions) share one
- * link array: a slot is in at most one list at a time. Each list is named by a small integer;
- * its head (least recent) and tail (most recent) live in `heads` / `tails`. A slot's previous
- * and next links sit side by side (`links[2s]`, `links[2s + 1]`), so moving an entry touches
- * one cache line per slot instead of two. No object is allocated per entry.
+ * record array: a slot is in at most one list at a time. Each list is named by a small integer;
+ * its head (least recent) and tail (most recent) live in `heads` / `tails`. A slot's record is
+ * four int32s side by side — previous, next, owning list, and a tag the policy may use (W-TinyLFU
+ * keeps the key's hash there) — so a hit reads one 16-byte record instead of one cache line per
+ * field in separate arrays: on a large cache every line is a likely miss. No object is
+ * allocated per entry.
  */
 const NONE = -1;
+const STRIDE = 4;
+const PREV = 0;
+const NEXT = 1;
+const OWNER = 2;
+const TAG = 3;
 
 export class SlotLists {
-  private links: Int32Array;
-  /** Which list a slot is in, or -1. */
-  owner: Int8Array;
+  private records: Int32Array;
   readonly heads: Int32Array;
   readonly tails: Int32Array;
   readonly lengths: Int32Array;
 
   constructor(listCount: number, initialSlots = 1024) {
-    this.links = new Int32Array(2 * initialSlots).fill(NONE);
-    this.owner = new Int8Array(initialSlots).fill(NONE);
+    this.records = emptyRecords(Math.max(1, initialSlots));
     this.heads = new Int32Array(listCount).fill(NONE);
     this.tails = new Int32Array(listCount).fill(NONE);
     this.lengths = new Int32Array(listCount);
@@ -27,63 +31,109 @@ export class SlotLists {
 
   /** Slots that can be linked without growing. */
   get slotCapacity(): number {
-    return this.owner.length;
+    return this.records.length / STRIDE;
+  }
+
+  /** The list holding `slot`, or -1. */
+  ownerOf(slot: number): number {
+    return slot < this.slotCapacity ? this.records[slot * STRIDE + OWNER] : NONE;
   }
 
   /** The slot after `slot` (towards the most recent end), or -1. */
   nextOf(slot: number): number {
-    return this.links[2 * slot + 1];
+    return this.records[slot * STRIDE + NEXT];
   }
 
-  /** Makes sure `slot` can be linked; grows the arrays geometrically. */
+  /** The policy's tag for `slot` (kept while the slot is linked). */
+  tagOf(slot: number): number {
+    return this.records[slot * STRIDE + TAG];
+  }
+
+  setTag(slot: number, tag: number): void {
+    this.ensure(slot);
+    this.records[slot * STRIDE + TAG] = tag;
+  }
+
+  /**
+   * Reads the records of `count` slots and returns a meaningless sum: a batch touches them all
+   * first, with loads that do not depend on each other, so their cache misses overlap instead
+   * of being paid one after another inside the moves.
+   */
+  touchAll(slots: Int32Array, count: number): number {
+    const r = this.records;
+    let sum = 0;
+    for (let i = 0; i < count; i++) sum += r[slots[i] * STRIDE + TAG];
+    return sum;
+  }
+
+  /** Makes sure `slot` can be linked; grows the array geometrically. */
   ensure(slot: number): void {
-    if (slot < this.owner.length) return;
-    let n = this.owner.length * 2;
+    const capacity = this.slotCapacity;
+    if (slot < capacity) return;
+    let n = capacity * 2;
     while (n <= slot) n *= 2;
-    const links = new Int32Array(2 * n).fill(NONE);
-    links.set(this.links);
-    this.links = links;
-    const owner = new Int8Array(n).fill(NONE);
-    owner.set(this.owner);
-    this.owner = owner;
+    const records = emptyRecords(n);
+    records.set(this.records);
+    this.records = records;
   }
 
   /** Appends `slot` at the most-recent end of `list`. */
   pushTail(list: number, slot: number): void {
     this.ensure(slot);
-    const links = this.links;
+    const r = this.records;
+    const at = slot * STRIDE;
     const tail = this.tails[list];
-    links[2 * slot] = tail;
-    links[2 * slot + 1] = NONE;
+    r[at + PREV] = tail;
+    r[at + NEXT] = NONE;
+    r[at + OWNER] = list;
     if (tail === NONE) this.heads[list] = slot;
-    else links[2 * tail + 1] = slot;
+    else r[tail * STRIDE + NEXT] = slot;
     this.tails[list] = slot;
-    this.owner[slot] = list;
     this.lengths[list]++;
   }
 
   /** Unlinks `slot` from whatever list holds it; a no-op for an unlinked slot. */
   unlink(slot: number): void {
-    const list = this.owner[slot];
+    const list = this.ownerOf(slot);
     if (list === NONE) return;
-    const links = this.links;
-    const p = links[2 * slot];
-    const n = links[2 * slot + 1];
+    const r = this.records;
+    const at = slot * STRIDE;
+    const p = r[at + PREV];
+    const n = r[at + NEXT];
     if (p === NONE) this.heads[list] = n;
-    else links[2 * p + 1] = n;
+    else r[p * STRIDE + NEXT] = n;
     if (n === NONE) this.tails[list] = p;
-    else links[2 * n] = p;
-    links[2 * slot] = NONE;
-    links[2 * slot + 1] = NONE;
-    this.owner[slot] = NONE;
+    else r[n * STRIDE + PREV] = p;
+    r[at + PREV] = NONE;
+    r[at + NEXT] = NONE;
+    r[at + OWNER] = NONE;
     this.lengths[list]--;
   }
 
   /** Moves `slot` to the most-recent end of `list` (which may be the list it is in). */
   moveToTail(list: number, slot: number): void {
-    if (this.tails[list] === slot && this.owner[slot] === list) return;
-    this.unlink(slot);
-    this.pushTail(list, slot);
+    const r = this.records;
+    const at = slot * STRIDE;
+    const from = r[at + OWNER];
+    if (from === list && this.tails[list] === slot) return;
+    // Unlink and append in one pass over the record (the hit path of every policy).
+    const p = r[at + PREV];
+    const n = r[at + NEXT];
+    if (from !== NONE) {
+      if (p === NONE) this.heads[from] = n;
+      else r[p * STRIDE + NEXT] = n;
+      if (n === NONE) this.tails[from] = p;
+      else r[n * STRIDE + PREV] = p;
+      this.lengths[from]--;
+    }
+    const tail = this.tails[list];
+    r[at + PREV] = tail;
+    r[at + NEXT] = NONE;
+    r[at + OWNER] = list;
+    if (tail === NONE) this.heads[list] = slot;
+    else r[tail * STRIDE + NEXT] = slot;
+    this.tails[list] = slot;
+    this.lengths[list]++;
   }
 
   /** The least recent slot of `list`, or -1 when it is empty. */
@@ -91,12 +141,15 @@ export class SlotLists {
     return this.heads[list];
   }
 
-  /** Resets every list (the arrays keep their size). */
+  /** Resets every list (the array keeps its size). */
   clear(): void {
-    this.links.fill(NONE);
-    this.owner.fill(NONE);
+    this.records.fill(NONE);
     this.heads.fill(NONE);
     this.tails.fill(NONE);
     this.lengths.fill(0);
   }
+}
+
+function emptyRecords(slots: number): Int32Array {
+  return new Int32Array(slots * STRIDE).fill(NONE);
 }

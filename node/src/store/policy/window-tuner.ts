@@ -71,32 +71,33 @@ export class WindowTuner {
   }
 
   recordMiss(hash: number): void {
-    if (this.sampled(hash)) this.read(hash, 0);
+    if (this.samples(hash)) this.read(hash, 0);
   }
 
   recordHit(hash: number, weight = 1): void {
-    if (this.sampled(hash)) this.read(hash, weight);
+    if (this.samples(hash)) this.read(hash, weight);
   }
 
   /** The real cache stored a new entry (after a miss, or a blind write). */
   recordInsert(hash: number, weight: number, residentEntries: number): void {
     this.residentEntries = residentEntries;
     if (residentEntries * this.rate > 2 * TARGET_SHADOW_ENTRIES) this.lowerRate();
-    if (!this.sampled(hash)) return;
+    if (!this.samples(hash)) return;
     for (const shadow of this.shadows) shadow.store(hash, weight);
   }
 
   recordUpdate(hash: number, weight: number): void {
-    if (!this.sampled(hash)) return;
+    if (!this.samples(hash)) return;
     for (const shadow of this.shadows) shadow.store(hash, weight);
   }
 
   recordRemove(hash: number): void {
-    if (!this.sampled(hash)) return;
+    if (!this.samples(hash)) return;
     for (const shadow of this.shadows) shadow.remove(hash);
   }
 
-  private sampled(hash: number): boolean {
+  /** Whether the shadows see `hash` (a spatial sample of the key space). */
+  samples(hash: number): boolean {
     if (this.rate === 1) return true;
     const h = Math.imul(hash ^ (hash >>> 16), 0x7feb352d);
     return (h ^ (h >>> 15)) >>> 0 < this.threshold;

@@ -42,7 +42,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   readonly sketch: FrequencySketch;
   private readonly lists: SlotLists;
   private weights: Float64Array;
-  private hashes: Int32Array;
   private readonly onEvict: EvictionSink;
   private readonly random: () => number;
   private readonly tuner: WindowTuner | undefined;
@@ -61,7 +60,6 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.sketch = new FrequencySketch(expected);
     this.lists = new SlotLists(3, Math.min(expected, 1 << 16));
     this.weights = new Float64Array(this.lists.slotCapacity);
-    this.hashes = new Int32Array(this.lists.slotCapacity);
     this.setWindowShare(options.windowShare ?? INITIAL_WINDOW_SHARE);
     this.tuner =
       options.adaptive === false
@@ -109,17 +107,33 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   recordHit(slot: number): void {
-    const hash = this.hashes[slot];
+    const hash = this.lists.tagOf(slot);
     this.sketch.increment(hash);
-    this.tuner?.recordHit(hash, this.weights[slot]);
+    // The weight is read only for sampled keys: on a large cache it is one more likely miss.
+    const tuner = this.tuner;
+    if (tuner !== undefined && tuner.samples(hash)) tuner.recordHit(hash, this.weights[slot]);
     this.touch(slot);
+  }
+
+  recordHits(slots: Int32Array, count: number): void {
+    this.lists.touchAll(slots, count);
+    for (let i = 0; i < count; i++) this.sketch.increment(this.lists.tagOf(slots[i]));
+    const tuner = this.tuner;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i];
+      if (tuner !== undefined) {
+        const hash = this.lists.tagOf(slot);
+        if (tuner.samples(hash)) tuner.recordHit(hash, this.weights[slot]);
+      }
+      this.touch(slot);
+    }
   }
 
   add(slot: number, hash: number, weight: number): void {
     this.ensure(slot);
     this.weights[slot] = weight;
-    this.hashes[slot] = hash;
     this.lists.pushTail(WINDOW, slot);
+    this.lists.setTag(slot, hash);
     this.windowWeight += weight;
     this.total += weight;
     if (this.size > this.sketch.capacity) this.sketch.ensureCapacity(this.size);
@@ -133,7 +147,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     const delta = weight - this.weights[slot];
     this.weights[slot] = weight;
     this.total += delta;
-    const region = this.lists.owner[slot];
+    const region = this.lists.ownerOf(slot);
     if (region === WINDOW) this.windowWeight += delta;
     else if (region === PROTECTED) this.protectedWeight += delta;
     this.touch(slot);
@@ -141,9 +155,9 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   remove(slot: number): void {
-    const region = this.lists.owner[slot];
+    const region = this.lists.ownerOf(slot);
     if (region === NONE) return;
-    this.tuner?.recordRemove(this.hashes[slot]);
+    this.tuner?.recordRemove(this.lists.tagOf(slot));
     this.unlink(slot, region);
   }
 
@@ -155,7 +169,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** A hit: refresh recency; a probation hit is promoted to protected. */
   private touch(slot: number): void {
-    const region = this.lists.owner[slot];
+    const region = this.lists.ownerOf(slot);
     if (region === WINDOW || region === PROTECTED) {
       this.lists.moveToTail(region, slot);
       return;
@@ -214,7 +228,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         this.evictSlot(victim);
         continue;
       }
-      if (this.admit(this.hashes[candidate], this.hashes[victim])) {
+      if (this.admit(this.lists.tagOf(candidate), this.lists.tagOf(victim))) {
         this.evictSlot(victim);
       } else {
         const loser = candidate;
@@ -233,7 +247,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   private evictSlot(slot: number): void {
-    this.unlink(slot, this.lists.owner[slot]);
+    this.unlink(slot, this.lists.ownerOf(slot));
     this.onEvict(slot);
   }
 
@@ -248,12 +262,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private ensure(slot: number): void {
     this.lists.ensure(slot);
     if (slot < this.weights.length) return;
-    const n = this.lists.slotCapacity;
-    const w = new Float64Array(n);
+    const w = new Float64Array(this.lists.slotCapacity);
     w.set(this.weights);
     this.weights = w;
-    const h = new Int32Array(n);
-    h.set(this.hashes);
-    this.hashes = h;
   }
 }

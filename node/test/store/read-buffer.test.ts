@@ -1,0 +1,74 @@
+import { READ_BUFFER_SIZE, ReadBuffer } from '../../src/store/read-buffer.js';
+import { Store } from '../../src/store/index.js';
+
+describe('ReadBuffer', () => {
+  it('applies hits in order, in one batch when full, and the rest on drain', () => {
+    const applied: number[][] = [];
+    const buffer = new ReadBuffer((slots, count) => applied.push(Array.from(slots.subarray(0, count))));
+    for (let i = 0; i < READ_BUFFER_SIZE + 3; i++) buffer.record(i);
+    expect(applied).toHaveLength(1);
+    expect(applied[0]).toEqual(Array.from({ length: READ_BUFFER_SIZE }, (_, i) => i));
+    expect(buffer.pending).toBe(3);
+    buffer.drain();
+    expect(applied[1]).toEqual([READ_BUFFER_SIZE, READ_BUFFER_SIZE + 1, READ_BUFFER_SIZE + 2]);
+    buffer.drain();
+    expect(applied).toHaveLength(2);
+  });
+});
+
+describe('buffered hits in the store', () => {
+  // Each entry is charged the same bytes, so maxMemory holds exactly `fit` of them.
+  const entry = Store.entryBytes(4, 16);
+
+  it.each(['lru', 'wtinylfu'] as const)(
+    '%s: a write sees every earlier hit, even ones still buffered',
+    (policy) => {
+      const fit = 64;
+      const s = new Store({ maxMemory: fit * entry, policy, random: () => 0.99 });
+      const key = (i: number) => `k${String(i).padStart(3, '0')}`;
+      for (let i = 0; i < fit; i++) s.set(key(i), Buffer.alloc(16, i));
+      // Fewer hits than the buffer holds: without a drain before the write, the policy would
+      // not know that k000 was just read and would evict it as the oldest entry.
+      for (let round = 0; round < 3; round++) expect(s.slotOf(key(0))).toBeGreaterThanOrEqual(0);
+      s.set('knew', Buffer.alloc(16));
+      expect(s.has(key(0))).toBe(true);
+    },
+  );
+
+  it('lru: keeps exact recency across many buffer-fuls of hits', () => {
+    const fit = 300;
+    const s = new Store({ maxMemory: fit * entry, policy: 'lru' });
+    const key = (i: number) => `k${String(i).padStart(3, '0')}`;
+    for (let i = 0; i < fit; i++) s.set(key(i), Buffer.alloc(16, i));
+    // Read every even key (150 hits: more than a buffer-ful), then insert 150 new keys.
+    for (let i = 0; i < fit; i += 2) s.get(key(i));
+    for (let i = 0; i < fit / 2; i++) s.set(`n${String(i).padStart(3, '0')}`, Buffer.alloc(16));
+    for (let i = 0; i < fit; i++) expect([key(i), s.has(key(i))]).toEqual([key(i), i % 2 === 0]);
+  });
+
+  it.each(['lru', 'wtinylfu'] as const)(
+    '%s: a hit on an entry deleted or expired before the drain corrupts nothing',
+    (policy) => {
+      let now = 1000;
+      const maxMemory = 200 * Store.entryBytes(5, 16);
+      const s = new Store({ maxMemory, policy, now: () => now });
+      s.set('gone', Buffer.from('x'));
+      s.set('ttl', Buffer.from('y'), { ttlMs: 10 });
+      s.get('gone');
+      s.get('ttl');
+      s.delete('gone');
+      now += 20;
+      expect(s.get('ttl')).toBeUndefined();
+      // The freed slots are reused at once; churn through evictions many times over.
+      for (let i = 0; i < 5000; i++) {
+        s.set(`f${i % 700}`, Buffer.alloc(16, i));
+        if (i % 3 === 0) s.get(`f${(i * 7) % 700}`);
+      }
+      const resident = [...s.keys()];
+      expect(resident.length).toBe(s.size);
+      expect(s.size).toBeGreaterThan(100);
+      expect(s.bytes).toBeLessThanOrEqual(maxMemory);
+      for (const k of resident) expect(s.get(k)!.value.length).toBe(16);
+    },
+  );
+});
