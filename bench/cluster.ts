@@ -15,7 +15,7 @@
  * Prints progress and a table, writes bench/results/cluster.md.
  *
  *   npm run bench:cluster -- [--duration 8] [--concurrency 32] [--rebalance-mb 1024] [--quick]
- *                            [--only cpu,client,forwarding,rebalance] [--repeat n]
+ *                            [--only cpu,client,forwarding,rebalance] [--repeat n] [--profile dir]
  *
  * `--only` runs some sections and prints their figures without writing the results file;
  * `--repeat` measures CPU per write n times (alternating one node and three) and reports each.
@@ -38,8 +38,11 @@ interface Args {
   repeat: number;
 }
 
+/** `--profile DIR`: every node process writes a CPU profile there when it stops. */
+let profileDir: string | undefined;
+
 const USAGE =
-  'usage: bench:cluster [--duration s] [--concurrency n] [--rebalance-mb n] [--writes n] [--repeat n] [--quick] [--only a,b]';
+  'usage: bench:cluster [--duration s] [--concurrency n] [--rebalance-mb n] [--writes n] [--repeat n] [--quick] [--only a,b] [--profile dir]';
 
 function parseArgs(argv: string[]): { args: Args; only: Set<Section> | undefined } {
   const args: Args = { duration: 8, concurrency: 32, rebalanceMb: 1024, writes: 40_000, repeat: 1 };
@@ -47,6 +50,10 @@ function parseArgs(argv: string[]): { args: Args; only: Set<Section> | undefined
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--quick') {
       Object.assign(args, { duration: 3, rebalanceMb: 128, writes: 10_000 });
+      continue;
+    }
+    if (argv[i] === '--profile') {
+      profileDir = argv[++i];
       continue;
     }
     if (argv[i] === '--only') {
@@ -134,8 +141,18 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
+/** SIGKILL, or SIGTERM when profiling (a node writes its profile as it exits). */
+async function stopCluster(cluster: LocalCluster): Promise<void> {
+  if (profileDir === undefined) return cluster.stop();
+  await Promise.all([...cluster.nodes.keys()].map((id) => cluster.stopNode(id, 'SIGTERM')));
+}
+
 async function startCluster(nodes: number, nodeArgs: string[] = []): Promise<LocalCluster> {
-  const cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--max-memory', '1GiB', ...nodeArgs] });
+  const cluster = new LocalCluster({
+    replicationFactor: 2,
+    nodeArgs: ['--max-memory', '1GiB', ...nodeArgs],
+    execArgv: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  });
   await cluster.start(nodes);
   return cluster;
 }
@@ -170,7 +187,7 @@ async function forwarding(args: Args) {
     }
     return result;
   } finally {
-    await cluster.stop();
+    await stopCluster(cluster);
   }
 }
 
@@ -204,7 +221,7 @@ async function clientVsHttp(args: Args) {
     return result;
   } finally {
     client.close();
-    await cluster.stop();
+    await stopCluster(cluster);
   }
 }
 
@@ -246,7 +263,7 @@ async function cpuPerWrite(args: Args, nodes: number) {
     return spent / acked;
   } finally {
     client.close();
-    await cluster.stop();
+    await stopCluster(cluster);
   }
 }
 
@@ -309,7 +326,7 @@ async function rebalance(args: Args) {
     );
     return { entries, megabytes, seconds, mbPerSecond: megabytes / seconds };
   } finally {
-    await cluster.stop();
+    await stopCluster(cluster);
   }
 }
 
