@@ -1,5 +1,5 @@
 /** Hand-off transport: checksummed batches, and progress in /v1/status and /metrics. */
-import { encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
+import { decodeEntries, encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
 import { encodeStreamEntries } from '../../node/src/cluster/stream-entries.js';
 import { checksumOf } from '../../node/src/cluster/peers.js';
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
@@ -175,6 +175,55 @@ test('the apply route takes only peers, with entries, by POST', async () => {
   expect(await get.json()).toEqual({
     error: { code: 'METHOD_NOT_ALLOWED', message: 'method GET is not allowed on /v1/internal/apply' },
   });
+});
+
+test('the replica read route answers peers with the entry frame, before express', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2 });
+  await cluster.start(1);
+  const url = cluster.url([...cluster.nodes.keys()][0]);
+  const peer = { authorization: `Bearer ${cluster.peerToken}` };
+  expect((await fetch(`${url}/v1/keys/caf%C3%A9`, { method: 'PUT', body: 'latte' })).status).toBe(201);
+  const read = (key: string, init: RequestInit = {}) =>
+    fetch(`${url}/v1/internal/entries/${key}`, { headers: peer, ...init });
+
+  const held = await read('caf%C3%A9');
+  expect(held.status).toBe(200);
+  expect(held.headers.get('content-type')).toBe(ENTRIES_CONTENT_TYPE);
+  const [entry] = decodeEntries(Buffer.from(await held.arrayBuffer()), 1);
+  expect({ key: entry.key, value: Buffer.from(entry.value).toString(), tombstone: entry.tombstone }).toEqual({
+    key: 'café',
+    value: 'latte',
+    tombstone: false,
+  });
+  const head = await read('caf%C3%A9', { method: 'HEAD' });
+  expect([head.status, head.headers.get('content-length')]).toEqual([
+    200,
+    held.headers.get('content-length'),
+  ]);
+
+  expect((await fetch(`${url}/v1/keys/caf%C3%A9`, { method: 'DELETE' })).status).toBe(204);
+  const [tombstone] = decodeEntries(Buffer.from(await (await read('caf%C3%A9')).arrayBuffer()), 1);
+  expect(tombstone.tombstone).toBe(true);
+
+  const missing = await read('nothing');
+  expect(missing.status).toBe(404);
+  expect(await missing.json()).toEqual({
+    error: { code: 'NOT_FOUND', message: 'key "nothing" not held here' },
+  });
+  const unauthorized = await read('caf%C3%A9', { headers: {} });
+  expect(unauthorized.status).toBe(401);
+  expect(((await unauthorized.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+  const badKey = await read('%FF');
+  expect(badKey.status).toBe(400);
+  expect(((await badKey.json()) as { error: { code: string } }).error.code).toBe('INVALID_KEY');
+  // Counted under its own operation in the request histogram (express's routes are not).
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  expect(metrics).toMatch(
+    /ringcache_http_request_duration_seconds_count\{operation="entry",status="200"\} 3/,
+  );
+  expect(metrics).toMatch(
+    /ringcache_http_request_duration_seconds_count\{operation="entry",status="404"\} 1/,
+  );
 });
 
 test('a joining node receives the share with TTL kept; progress shows in status and metrics', async () => {
