@@ -1,5 +1,6 @@
 /** Hand-off transport: checksummed batches, and progress in /v1/status and /metrics. */
-import { encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
+import { decodeEntries, encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
+import { encodeStreamEntries } from '../../node/src/cluster/stream-entries.js';
 import { checksumOf } from '../../node/src/cluster/peers.js';
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import {
@@ -7,6 +8,7 @@ import {
   FrameReader,
   STREAM_PATH,
   STREAM_PROTOCOL,
+  STREAM_PROTOCOL_V1,
 } from '../../node/src/cluster/stream-frames.js';
 import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
@@ -63,7 +65,7 @@ test('a batch whose checksum does not match is refused whole, with a clear error
 });
 
 /** Opens a replication stream to `url` as a peer would; the socket, or the refusal. */
-async function openStream(url: string, authorization?: string) {
+async function openStream(url: string, authorization?: string, protocol = STREAM_PROTOCOL) {
   const { hostname, port } = new URL(url);
   const req = request({
     host: hostname,
@@ -72,7 +74,7 @@ async function openStream(url: string, authorization?: string) {
     path: STREAM_PATH,
     headers: {
       connection: 'Upgrade',
-      upgrade: STREAM_PROTOCOL,
+      upgrade: protocol,
       'x-ringcache-sender': 'tester@127.0.0.1:1',
       ...(authorization ? { authorization } : {}),
     },
@@ -85,49 +87,56 @@ async function openStream(url: string, authorization?: string) {
   return event as { socket?: Socket; refused?: IncomingMessage };
 }
 
-test('the replication stream refuses a corrupted batch (nothing applied, a log line) and applies a sound one', async () => {
-  const logs: string[] = [];
-  cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
-  await cluster.start(1);
-  const [id] = [...cluster.nodes.keys()];
-  const refused = (await openStream(cluster.url(id))).refused;
-  expect(refused?.statusCode).toBe(401);
-  const chunks: Buffer[] = [];
-  for await (const chunk of refused!) chunks.push(chunk as Buffer);
-  expect(JSON.parse(Buffer.concat(chunks).toString())).toEqual({
-    error: { code: 'UNAUTHORIZED', message: 'this node requires Authorization: Bearer <token>' },
-  });
+// Version 2 carries binary entries; a sender of version 1 (JSON-headed entries) is still served.
+test.each([
+  [STREAM_PROTOCOL, encodeStreamEntries],
+  [STREAM_PROTOCOL_V1, encodeEntries],
+])(
+  'the replication stream (%s) refuses a corrupted batch (nothing applied, a log line) and applies a sound one',
+  async (protocol, encode) => {
+    const logs: string[] = [];
+    cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
+    await cluster.start(1);
+    const [id] = [...cluster.nodes.keys()];
+    const refused = (await openStream(cluster.url(id))).refused;
+    expect(refused?.statusCode).toBe(401);
+    const chunks: Buffer[] = [];
+    for await (const chunk of refused!) chunks.push(chunk as Buffer);
+    expect(JSON.parse(Buffer.concat(chunks).toString())).toEqual({
+      error: { code: 'UNAUTHORIZED', message: 'this node requires Authorization: Bearer <token>' },
+    });
 
-  const { socket } = await openStream(cluster.url(id), `Bearer ${cluster.peerToken}`);
-  const reader = new FrameReader(0);
-  const acks: [number, number][] = [];
-  socket!.on('data', (chunk: Buffer) => acks.push(...reader.acks(chunk)));
-  const entries = (key: string) =>
-    encodeEntries([
-      {
-        key,
-        version: 1024,
-        expiresAt: 0,
-        contentType: 'text/plain',
-        value: Buffer.from('payload'),
-        tombstone: false,
-      },
+    const { socket } = await openStream(cluster.url(id), `Bearer ${cluster.peerToken}`, protocol);
+    const reader = new FrameReader(0);
+    const acks: [number, number][] = [];
+    socket!.on('data', (chunk: Buffer) => acks.push(...reader.acks(chunk)));
+    const entries = (key: string) =>
+      encode([
+        {
+          key,
+          version: 1024,
+          expiresAt: 0,
+          contentType: 'text/plain',
+          value: Buffer.from('payload'),
+          tombstone: false,
+        },
+      ]);
+    const corrupted = encodeBatch(1, 1, entries('stream-a'));
+    corrupted[corrupted.length - 1] ^= 0xff; // a flipped byte in the value, after the checksum was taken
+    socket!.write(Buffer.concat([corrupted, encodeBatch(2, 1, entries('stream-b'))]));
+    for (let i = 0; i < 200 && acks.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    socket!.destroy();
+    expect(acks).toEqual([
+      [1, 400],
+      [2, 200],
     ]);
-  const corrupted = encodeBatch(1, 1, entries('stream-a'));
-  corrupted[corrupted.length - 1] ^= 0xff; // a flipped byte in the value, after the checksum was taken
-  socket!.write(Buffer.concat([corrupted, encodeBatch(2, 1, entries('stream-b'))]));
-  for (let i = 0; i < 200 && acks.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-  socket!.destroy();
-  expect(acks).toEqual([
-    [1, 400],
-    [2, 200],
-  ]);
-  expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
-    true,
-  );
-  expect(await heldBy(cluster, id, 'stream-a')).toBeUndefined();
-  expect((await heldBy(cluster, id, 'stream-b'))?.toString()).toContain('payload');
-});
+    expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
+      true,
+    );
+    expect(await heldBy(cluster, id, 'stream-a')).toBeUndefined();
+    expect((await heldBy(cluster, id, 'stream-b'))?.toString()).toContain('payload');
+  },
+);
 
 test('the apply route takes only peers, with entries, by POST', async () => {
   cluster = new LocalCluster({ replicationFactor: 2 });
@@ -166,6 +175,55 @@ test('the apply route takes only peers, with entries, by POST', async () => {
   expect(await get.json()).toEqual({
     error: { code: 'METHOD_NOT_ALLOWED', message: 'method GET is not allowed on /v1/internal/apply' },
   });
+});
+
+test('the replica read route answers peers with the entry frame, before express', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2 });
+  await cluster.start(1);
+  const url = cluster.url([...cluster.nodes.keys()][0]);
+  const peer = { authorization: `Bearer ${cluster.peerToken}` };
+  expect((await fetch(`${url}/v1/keys/caf%C3%A9`, { method: 'PUT', body: 'latte' })).status).toBe(201);
+  const read = (key: string, init: RequestInit = {}) =>
+    fetch(`${url}/v1/internal/entries/${key}`, { headers: peer, ...init });
+
+  const held = await read('caf%C3%A9');
+  expect(held.status).toBe(200);
+  expect(held.headers.get('content-type')).toBe(ENTRIES_CONTENT_TYPE);
+  const [entry] = decodeEntries(Buffer.from(await held.arrayBuffer()), 1);
+  expect({ key: entry.key, value: Buffer.from(entry.value).toString(), tombstone: entry.tombstone }).toEqual({
+    key: 'café',
+    value: 'latte',
+    tombstone: false,
+  });
+  const head = await read('caf%C3%A9', { method: 'HEAD' });
+  expect([head.status, head.headers.get('content-length')]).toEqual([
+    200,
+    held.headers.get('content-length'),
+  ]);
+
+  expect((await fetch(`${url}/v1/keys/caf%C3%A9`, { method: 'DELETE' })).status).toBe(204);
+  const [tombstone] = decodeEntries(Buffer.from(await (await read('caf%C3%A9')).arrayBuffer()), 1);
+  expect(tombstone.tombstone).toBe(true);
+
+  const missing = await read('nothing');
+  expect(missing.status).toBe(404);
+  expect(await missing.json()).toEqual({
+    error: { code: 'NOT_FOUND', message: 'key "nothing" not held here' },
+  });
+  const unauthorized = await read('caf%C3%A9', { headers: {} });
+  expect(unauthorized.status).toBe(401);
+  expect(((await unauthorized.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+  const badKey = await read('%FF');
+  expect(badKey.status).toBe(400);
+  expect(((await badKey.json()) as { error: { code: string } }).error.code).toBe('INVALID_KEY');
+  // Counted under its own operation in the request histogram (express's routes are not).
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  expect(metrics).toMatch(
+    /ringcache_http_request_duration_seconds_count\{operation="entry",status="200"\} 3/,
+  );
+  expect(metrics).toMatch(
+    /ringcache_http_request_duration_seconds_count\{operation="entry",status="404"\} 1/,
+  );
 });
 
 test('a joining node receives the share with TTL kept; progress shows in status and metrics', async () => {

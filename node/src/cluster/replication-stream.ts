@@ -11,7 +11,7 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { encodeEntries } from './entry-frames.js';
+import { encodeStreamEntries } from './stream-entries.js';
 import { encodeBatch, FrameReader, STREAM_PATH, STREAM_PROTOCOL } from './stream-frames.js';
 import type { ReplicaEntry } from './replica.js';
 
@@ -56,7 +56,7 @@ class Stream {
     const done = new Promise<void>((resolve, reject) =>
       this.waiting.set(sequence, { resolve, reject, deadline: Date.now() + this.options.timeoutMs }),
     );
-    this.socket.write(encodeBatch(sequence, this.options.epoch(), encodeEntries(entries)));
+    this.socket.write(encodeBatch(sequence, this.options.epoch(), encodeStreamEntries(entries)));
     this.timer ??= setInterval(() => this.checkDeadlines(), Math.min(250, this.options.timeoutMs)).unref();
     return done;
   }
@@ -99,11 +99,18 @@ class Stream {
 
 export class ReplicationStreams {
   private readonly streams = new Map<string, Promise<Stream | undefined>>();
+  /** The open streams, for a send without waiting on the opening promise (a write's hot path). */
+  private readonly ready = new Map<string, Stream>();
 
   constructor(private readonly options: ReplicationStreamOptions) {}
 
   /** Resolves once `address` applied the entries; rejects like a failed apply. */
-  async apply(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
+  apply(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
+    const ready = this.ready.get(address);
+    return ready !== undefined ? ready.send(entries) : this.applyOpening(address, entries);
+  }
+
+  private async applyOpening(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
     let stream = this.streams.get(address);
     if (stream === undefined) {
       stream = this.open(address);
@@ -124,6 +131,7 @@ export class ReplicationStreams {
         () => {},
       );
     this.streams.clear();
+    this.ready.clear();
   }
 
   /** Upgrades a connection to the stream; undefined when the peer does not speak it. */
@@ -145,7 +153,9 @@ export class ReplicationStreams {
         socket.setTimeout(0);
         const stream = new Stream(socket, address, this.options, () => {
           if (this.streams.get(address) === opening) this.streams.delete(address);
+          if (this.ready.get(address) === stream) this.ready.delete(address);
         });
+        this.ready.set(address, stream);
         if (head.length > 0) socket.unshift(head);
         resolve(stream);
       });

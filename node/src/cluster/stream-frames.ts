@@ -3,7 +3,7 @@
  * carries batches one way and acknowledgements the other, without an HTTP exchange per batch.
  *
  * batch: u32 length of the rest | u32 sequence | f64 sender's epoch | 32 bytes SHA-256 of the
- *        entries | the entries (entry-frames.ts)
+ *        entries | the entries (stream-entries.ts; entry-frames.ts in protocol version 1)
  * ack:   u32 sequence | u32 status (200 applied; 400 refused, nothing applied; 503 not taken)
  *
  * All numbers little-endian. Pure encoding and decoding; the I/O is in replication-stream.ts
@@ -12,7 +12,10 @@
 import { createHash } from 'node:crypto';
 
 export const STREAM_PATH = '/v1/internal/stream';
-export const STREAM_PROTOCOL = 'ringcache-replication';
+/** What a sender asks for: entries in binary (stream-entries.ts). */
+export const STREAM_PROTOCOL = 'ringcache-replication-2';
+/** Still accepted from older senders: entries as JSON-headed batch frames (entry-frames.ts). */
+export const STREAM_PROTOCOL_V1 = 'ringcache-replication';
 const BATCH_HEAD = 4 + 4 + 8 + 32;
 export const ACK_BYTES = 8;
 

@@ -10,11 +10,9 @@ import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
 import { HEADER_SENDER, type Peers } from '../cluster/peers.js';
-import { ENTRIES_CONTENT_TYPE, encodeEntries } from '../cluster/entry-frames.js';
 import { differingRanges, parseDigests, parseRanges, parseVersions } from '../cluster/anti-entropy.js';
 import { MAX_SYNC_VERSIONS } from '../cluster/anti-entropy-exchange.js';
 import { RingError, parseRingDocument } from '../ring/document.js';
-import { decodeKey } from './request-parts.js';
 import { APPLY_PATH } from './apply-handler.js';
 import { epochLearner } from './peer-epoch.js';
 import type { KeyHandlerContext } from './key-handler.js';
@@ -132,12 +130,7 @@ export function createApp(ctx: AppContext): express.Express {
       res.json(await ctx.cluster.drain());
     },
   });
-  app.get('/v1/internal/entries/:key', (req, res) => {
-    const key = decodeKey(encodeURIComponent(req.params.key as string));
-    const entry = ctx.cluster.readLocal(key);
-    if (entry === undefined) throw new ApiError(404, 'NOT_FOUND', `key ${JSON.stringify(key)} not held here`);
-    res.type(ENTRIES_CONTENT_TYPE).send(encodeEntries([entry]));
-  });
+  // GET /v1/internal/entries/{key} is answered before express too (entries-handler.ts).
 
   route(app, '/v1/ring', {
     get: (req, res) => {

@@ -1,7 +1,8 @@
 /**
  * One cache node: the store, the HTTP server in front of it, and its lifecycle. Requests for
  * /v1/keys/* go to the hot-path handler, peers' batches (POST /v1/internal/apply and the
- * upgraded replication stream) to theirs, everything else to the express app. The server
+ * upgraded replication stream) and replica reads (GET /v1/internal/entries/{key}) to theirs,
+ * everything else to the express app. The server
  * guards itself: a connection limit (503), header and request timeouts (408), JSON answers to
  * malformed HTTP, and a graceful shutdown that lets in-flight requests finish.
  */
@@ -16,6 +17,7 @@ import { registerClusterMetrics } from './cluster-metrics.js';
 import { createApp } from './app.js';
 import { createKeyHandler, isKeyPath } from './key-handler.js';
 import { createApplyHandler, isApply } from './apply-handler.js';
+import { createEntriesHandler, entryKeySegment } from './entries-handler.js';
 import { epochLearner } from './peer-epoch.js';
 import { createStreamHandler } from './stream-handler.js';
 import { errorBody } from './errors.js';
@@ -76,6 +78,7 @@ export async function startNode(
   const learnEpoch = epochLearner(context);
   const apply = createApplyHandler({ ...context, learnEpoch });
   const streams = createStreamHandler({ ...context, learnEpoch });
+  const entries = createEntriesHandler({ ...context, learnEpoch });
   const app = createApp({ ...context, startedAt: now(), version: VERSION });
 
   const server = createServer(
@@ -87,8 +90,11 @@ export async function startNode(
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
     },
     (req: IncomingMessage, res: ServerResponse) => {
-      if (isKeyPath(req.url as string)) keys(req, res);
-      else if (isApply(req.method, req.url as string)) apply(req, res);
+      const url = req.url as string;
+      if (isKeyPath(url)) return keys(req, res);
+      if (isApply(req.method, url)) return apply(req, res);
+      const segment = entryKeySegment(req.method, url);
+      if (segment !== undefined) entries(req, res, segment);
       else app(req, res);
     },
   );

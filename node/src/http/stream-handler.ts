@@ -8,6 +8,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { decodeEntries } from '../cluster/entry-frames.js';
+import { decodeStreamEntries } from '../cluster/stream-entries.js';
+import type { ReplicaEntry } from '../cluster/replica.js';
 import { HEADER_EPOCH, HEADER_SENDER } from '../cluster/peers.js';
 import {
   ACK_BYTES,
@@ -16,6 +18,7 @@ import {
   sha256,
   STREAM_PATH,
   STREAM_PROTOCOL,
+  STREAM_PROTOCOL_V1,
   type BatchFrame,
 } from '../cluster/stream-frames.js';
 import type { TokenCheck } from './auth.js';
@@ -26,6 +29,13 @@ export interface StreamHandlerContext extends KeyHandlerContext {
   checkPeer: TokenCheck;
   learnEpoch: (headers: IncomingHttpHeaders) => void;
 }
+
+type Decoder = (body: Buffer, maxEntries: number) => ReplicaEntry[];
+/** The entry encoding of each protocol version a sender may ask for. */
+const decoders = new Map<string, Decoder>([
+  [STREAM_PROTOCOL, decodeStreamEntries],
+  [STREAM_PROTOCOL_V1, decodeEntries],
+]);
 
 /** Entries one frame may carry, as for POST /v1/internal/apply. */
 const MAX_ENTRIES = 100_000;
@@ -49,7 +59,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
   };
 
   /** Applies one batch; its acknowledgement status. */
-  const applyFrame = (frame: BatchFrame, sender: string): number => {
+  const applyFrame = (frame: BatchFrame, sender: string, decode: Decoder): number => {
     if (!sha256(frame.entries).equals(frame.checksum)) {
       ctx.logger.warn('refused a batch whose checksum does not match', {
         from: sender,
@@ -61,7 +71,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
       ctx.learnEpoch({ [HEADER_EPOCH]: String(frame.epoch), [HEADER_SENDER]: sender });
     }
     try {
-      ctx.cluster.applyFromPeer(decodeEntries(frame.entries, MAX_ENTRIES), undefined);
+      ctx.cluster.applyFromPeer(decode(frame.entries, MAX_ENTRIES), undefined);
       return 200;
     } catch (err) {
       const error = toApiError(err);
@@ -74,7 +84,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
     }
   };
 
-  const serve = (socket: Socket, sender: string, head: Buffer): void => {
+  const serve = (socket: Socket, sender: string, head: Buffer, decode: Decoder): void => {
     const reader = new FrameReader(ctx.config.maxBatchSize * 4 + 64);
     const onData = (chunk: Buffer): void => {
       let frames: BatchFrame[];
@@ -89,7 +99,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
       const acks = Buffer.allocUnsafe(frames.length * ACK_BYTES);
       frames.forEach((frame, i) => {
         const started = performance.now();
-        const status = applyFrame(frame, sender);
+        const status = applyFrame(frame, sender, decode);
         ctx.metrics.observe('apply', status, (performance.now() - started) / 1000);
         encodeAck(frame.sequence, status, acks, i * ACK_BYTES);
       });
@@ -103,7 +113,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
     upgrade(req, socket, head) {
       socket.on('error', () => {}); // the peer went away; it retries on a new stream
       try {
-        if (req.url !== STREAM_PATH || req.headers.upgrade !== STREAM_PROTOCOL) {
+        if (req.url !== STREAM_PATH || decoders.get(String(req.headers.upgrade)) === undefined) {
           throw new ApiError(
             404,
             'ROUTE_NOT_FOUND',
@@ -120,10 +130,9 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
       open.add(socket);
       socket.on('close', () => open.delete(socket));
       socket.setNoDelay(true);
-      socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${STREAM_PROTOCOL}\r\n\r\n`,
-      );
-      serve(socket, String(req.headers[HEADER_SENDER] ?? 'unknown'), head);
+      const protocol = String(req.headers.upgrade);
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`);
+      serve(socket, String(req.headers[HEADER_SENDER] ?? 'unknown'), head, decoders.get(protocol) as Decoder);
     },
     close() {
       for (const socket of open) socket.end();

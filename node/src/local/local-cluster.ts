@@ -32,6 +32,8 @@ export interface LocalClusterOptions {
   replicationFactor?: number;
   /** Extra flags for every node. */
   nodeArgs?: string[];
+  /** Extra flags for node itself in every node process (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  execArgv?: string[];
   host?: string;
   /** Where node logs go (default: discarded). */
   onLog?: (id: string, line: string) => void;
@@ -73,6 +75,7 @@ export class LocalCluster {
     const child = spawn(
       process.execPath,
       [
+        ...(this.options.execArgv ?? []),
         CLI,
         'node',
         '--host',
