@@ -5,7 +5,9 @@
  *    their primary; throughput and latency ratios (3 nodes, RF 2, quorum);
  * 2. the client library (ring-aware) vs plain HTTP to one fixed node, same load;
  * 3. CPU seconds per acknowledged write, 3 nodes at RF 2 quorum vs one node (target <= 2.2x),
- *    summed over the nodes' processes from /proc after a warm-up of as many writes;
+ *    summed over the nodes' processes from /proc after a warm-up of as many writes; beside it
+ *    2 nodes at RF 2 (the same two copies per write, one process fewer on this machine's two
+ *    cores) and, as a control, 3 nodes at RF 1 (no replication: what the processes alone cost);
  * 4. rebalance: 1 GB of 1 KiB values on one node, a second joins (RF 2: it receives all of
  *    them); MB/s until the hand-off completes (target >= 100 MB/s);
  * 5. ring balance, short: primary keys per member over 200 000 keys (the full tables, with
@@ -18,7 +20,7 @@
  *                            [--only cpu,client,forwarding,rebalance] [--repeat n] [--profile dir]
  *
  * `--only` runs some sections and prints their figures without writing the results file;
- * `--repeat` measures CPU per write n times (alternating one node and three) and reports each.
+ * `--repeat` measures CPU per write n times (the configurations interleaved) and reports each.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -147,9 +149,13 @@ async function stopCluster(cluster: LocalCluster): Promise<void> {
   await Promise.all([...cluster.nodes.keys()].map((id) => cluster.stopNode(id, 'SIGTERM')));
 }
 
-async function startCluster(nodes: number, nodeArgs: string[] = []): Promise<LocalCluster> {
+async function startCluster(
+  nodes: number,
+  nodeArgs: string[] = [],
+  replicationFactor = 2,
+): Promise<LocalCluster> {
   const cluster = new LocalCluster({
-    replicationFactor: 2,
+    replicationFactor,
     nodeArgs: ['--max-memory', '1GiB', ...nodeArgs],
     execArgv: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   });
@@ -226,8 +232,8 @@ async function clientVsHttp(args: Args) {
 }
 
 /** CPU seconds per acknowledged write through the ring-aware client (no forwarding hop). */
-async function cpuPerWrite(args: Args, nodes: number) {
-  const cluster = await startCluster(nodes);
+async function cpuPerWrite(args: Args, nodes: number, replicationFactor = 2) {
+  const cluster = await startCluster(nodes, [], replicationFactor);
   const client = new RingcacheClient({
     endpoints: [...cluster.nodes.values()].map((n) => n.address),
     maxSockets: 64,
@@ -258,7 +264,7 @@ async function cpuPerWrite(args: Args, nodes: number) {
     const acked = await writeLoop(args.writes);
     const spent = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before;
     log(
-      `  ${nodes} node(s): ${acked} acknowledged writes, ${spent.toFixed(2)} CPU s, ${((spent / acked) * 1e6).toFixed(1)} µs/write`,
+      `  ${nodes} node(s), RF ${Math.min(nodes, replicationFactor)}: ${acked} acknowledged writes, ${spent.toFixed(2)} CPU s, ${((spent / acked) * 1e6).toFixed(1)} µs/write`,
     );
     return spent / acked;
   } finally {
@@ -358,20 +364,46 @@ function balance(): string[] {
   return rows;
 }
 
-/** CPU per write on one node and on three, `repeat` times (alternating, so load drifts hit both). */
+interface CpuRun {
+  single: number;
+  /** 3 nodes, RF 2: the headline figure. */
+  clustered: number;
+  /** 2 nodes, RF 2: the same work per write (two copies), one process fewer on the two cores. */
+  pair: number;
+  /** 3 nodes, RF 1: no replication at all; what three processes cost by themselves. */
+  unreplicated: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+
+/**
+ * CPU per write on one node and on the clusters, `repeat` times, interleaved so load drifts
+ * hit every configuration alike.
+ */
 async function cpuRuns(args: Args) {
   log('== CPU seconds per acknowledged write');
-  const runs: { single: number; clustered: number }[] = [];
+  const runs: CpuRun[] = [];
   for (let i = 0; i < args.repeat; i++) {
     const single = await cpuPerWrite(args, 1);
     const clustered = await cpuPerWrite(args, 3);
-    log(`  ratio ${(clustered / single).toFixed(2)}x`);
-    runs.push({ single, clustered });
+    const pair = await cpuPerWrite(args, 2);
+    const unreplicated = await cpuPerWrite(args, 3, 1);
+    log(
+      `  ratios: 3 nodes RF 2 ${(clustered / single).toFixed(2)}x, 2 nodes RF 2 ${(pair / single).toFixed(2)}x, 3 nodes RF 1 ${(unreplicated / single).toFixed(2)}x`,
+    );
+    runs.push({ single, clustered, pair, unreplicated });
   }
-  // The median run by ratio stands for the set; every ratio is printed and written.
-  const sorted = [...runs].sort((a, b) => a.clustered / a.single - b.clustered / b.single);
-  return { ...sorted[Math.floor((sorted.length - 1) / 2)], ratios: runs.map((r) => r.clustered / r.single) };
+  const ratios = (pick: (r: CpuRun) => number) => runs.map((r) => pick(r) / r.single);
+  return {
+    single: median(runs.map((r) => r.single)),
+    clustered: median(runs.map((r) => r.clustered)),
+    ratios: ratios((r) => r.clustered),
+    pairRatios: ratios((r) => r.pair),
+    unreplicatedRatios: ratios((r) => r.unreplicated),
+  };
 }
+
+const list = (values: number[]) => values.map((r) => r.toFixed(2)).join(', ');
 
 const loadLine = () => {
   const [one, five] = readFileSync('/proc/loadavg', 'utf8').split(' ');
@@ -391,6 +423,8 @@ async function main() {
     }
     if (only.has('cpu')) {
       const cpu = await cpuRuns(args);
+      log(`cpu_per_write_ratio_2_nodes=${cpu.pairRatios.map((r) => r.toFixed(2)).join(',')}`);
+      log(`cpu_per_write_ratio_3_nodes_rf1=${cpu.unreplicatedRatios.map((r) => r.toFixed(2)).join(',')}`);
       log(`cpu_per_write_ratio=${cpu.ratios.map((r) => r.toFixed(2)).join(',')}`);
     }
     if (only.has('rebalance')) log(`rebalance_mb_per_s=${(await rebalance(args)).mbPerSecond.toFixed(0)}`);
@@ -401,7 +435,7 @@ async function main() {
   const loadBefore = loadLine();
   const fw = await forwarding(args);
   const cl = await clientVsHttp(args);
-  const { single, clustered, ratios } = await cpuRuns(args);
+  const { single, clustered, ratios, pairRatios, unreplicatedRatios } = await cpuRuns(args);
   const rb = await rebalance(args);
   const loadAfter = loadLine();
 
@@ -420,13 +454,16 @@ async function main() {
     `|---|---:|---:|`,
     `| CPU per acknowledged write, one node | ${(single * 1e6).toFixed(1)} µs | |`,
     `| CPU per acknowledged write, 3 nodes RF 2 quorum (all nodes) | ${(clustered * 1e6).toFixed(1)} µs | |`,
-    `| ratio${ratios.length > 1 ? ` (median of ${ratios.length} runs: ${ratios.map((r) => r.toFixed(2)).join(', ')})` : ''} | ${(clustered / single).toFixed(2)}x | <= 2.2x |`,
+    `| ratio, 3 nodes RF 2${ratios.length > 1 ? ` (median of ${ratios.length} runs: ${list(ratios)})` : ''} | ${median(ratios).toFixed(2)}x | <= 2.2x |`,
+    `| ratio, 2 nodes RF 2: the same two copies per write, one process fewer${pairRatios.length > 1 ? ` (${list(pairRatios)})` : ''} | ${median(pairRatios).toFixed(2)}x | <= 2.2x |`,
+    `| control: 3 nodes RF 1, no replication${unreplicatedRatios.length > 1 ? ` (${list(unreplicatedRatios)})` : ''} | ${median(unreplicatedRatios).toFixed(2)}x | |`,
     `| rebalance, ${rb.megabytes.toFixed(0)} MiB of 1 KiB values to a joining node | ${rb.mbPerSecond.toFixed(0)} MiB/s (${rb.seconds.toFixed(1)} s) | >= 100 MB/s |`,
   ].join('\n');
   log('== ring balance (2048 vnodes; full tables: npm run bench:ring)');
   const ringTable = balance().join('\n');
   log(`\n${table}\n\n${ringTable}`);
-  log(`cpu_per_write_ratio=${(clustered / single).toFixed(2)}`);
+  log(`cpu_per_write_ratio_2_nodes=${median(pairRatios).toFixed(2)}`);
+  log(`cpu_per_write_ratio=${median(ratios).toFixed(2)}`);
   log(`rebalance_mb_per_s=${rb.mbPerSecond.toFixed(0)}`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
