@@ -77,6 +77,69 @@ test('SIGSTOP of one node: writes still succeed; after SIGCONT its hints arrive 
   expect(await writer.lost(ids)).toEqual([]);
 });
 
+test('SIGCONT: the resumed node answers quorum reads with the writes made while it was frozen', async () => {
+  const cluster = await startCluster(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const paused = cluster.nodes.get(ids[2])!;
+  const others = ids.slice(0, 2);
+  const ring = buildRing(cluster.ring);
+  // Keys the paused node holds a copy of: it reads its own copy and asks the other owner.
+  const keys = Array.from({ length: 400 }, (_, i) => `r${i}`)
+    .filter((key) => replicasOf(ring, key).all.includes(paused.id))
+    .slice(0, 40);
+  const put = async (key: string, value: string) => {
+    const response = await fetch(`${cluster.url(others[keys.indexOf(key) % 2])}/v1/keys/${key}`, {
+      method: 'PUT',
+      body: value,
+      signal: AbortSignal.timeout(10_000),
+    });
+    return response.status === 201 || response.status === 204;
+  };
+  const read = async (key: string) => {
+    const response = await fetch(`${cluster.url(paused.id)}/v1/keys/${key}`, {
+      headers: { 'x-consistency': 'quorum' },
+      signal: AbortSignal.timeout(10_000),
+    });
+    return `${response.status} ${await response.text()}`;
+  };
+  for (const key of keys) expect(await put(key, `old-${key}`)).toBe(true);
+
+  // Readers keep the node busy, with calls to its peers in flight, so some are pending when it freezes
+  // and their timeouts run out as it resumes, before the answers waiting in its sockets are read.
+  let reading = true;
+  let reads = 0;
+  const readers = Array.from({ length: 32 }, async (_, r) => {
+    for (let i = r; reading && reads < 50_000; i++, reads++)
+      await read(keys[i % keys.length]).catch(() => '');
+  });
+  try {
+    await waitFor('reads through the node', async () => reads > 200, 10_000);
+    // Whether the node is running JavaScript or waiting for I/O when it freezes decides whether
+    // its timers or its sockets come first when it resumes: freeze it several times.
+    for (let round = 0; round < 4; round++) {
+      paused.child.kill('SIGSTOP');
+      // Each write waits out the frozen owner (replica timeout 400 ms) or skips it, and leaves a hint.
+      const acknowledged: string[] = [];
+      for (const key of keys) if (await put(key, `new${round}-${key}`)) acknowledged.push(key);
+      expect(acknowledged.length).toBeGreaterThan(keys.length - 3);
+      paused.child.kill('SIGCONT');
+      // At once, before the hints are handed back: a quorum read must ask the other owner.
+      const stale: string[] = [];
+      for (const key of acknowledged) {
+        const answer = await read(key);
+        if (answer !== `200 new${round}-${key}`) stale.push(`${key}: ${answer}`);
+      }
+      expect([round, stale]).toEqual([round, []]);
+      const before = reads;
+      await waitFor('reads after the resume', async () => reads > before + 200, 10_000);
+    }
+  } finally {
+    paused.child.kill('SIGCONT');
+    reading = false;
+    await Promise.all(readers);
+  }
+});
+
 test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost; after the grace every key sits on its owners only', async () => {
   const cluster = await startCluster(3, ['--unowned-grace-ms', '1000', '--anti-entropy-interval-ms', '300']);
   const writer = new Writer(cluster, () =>

@@ -35,6 +35,7 @@ import { handOff, newProgress, type HandoffProgress } from './handoff.js';
 import { EntrySender } from './entry-sender.js';
 import { HintStore } from './hints.js';
 import { ReplicationBatcher } from './replication-batcher.js';
+import { StallDetector } from './stall-detector.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
 
@@ -106,9 +107,11 @@ export class Cluster {
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
   private readonly suspects = new Map<string, number>();
+  private readonly stalls: StallDetector;
 
   constructor(private readonly options: ClusterOptions) {
     this.hints = new HintStore(options.hintLimit);
+    this.stalls = new StallDetector(options.now);
     this.replication = new ReplicationBatcher((address, entries) =>
       options.peers.replicate(address, entries),
     );
@@ -182,12 +185,13 @@ export class Cluster {
       for (const id of replicas.all) {
         if (id === self) break;
         if (this.suspected(id)) continue;
+        const started = this.options.now();
         try {
           this.counters.forwarded++;
           return await this.forward(id, request);
         } catch (err) {
           if (!(err instanceof PeerError)) throw err;
-          this.suspect(id);
+          this.suspect(id, started);
         }
       }
       if (!isReplica)
@@ -305,12 +309,13 @@ export class Cluster {
     const others = replicas.all.filter((id) => id !== selfId);
     const wanted = hit ? Math.max(0, acksNeeded(level, readView(replicas).length) - 1) : others.length;
     const asked = others.filter((id) => !this.suspected(id)).slice(0, wanted);
+    const started = this.options.now();
     const answers = await Promise.all(
       asked.map((id) =>
         this.options.peers.read(this.address(id), key).then(
           (entry) => ({ id, entry, ok: true }),
           () => {
-            this.suspect(id);
+            this.suspect(id, started);
             return { id, entry: undefined, ok: false };
           },
         ),
@@ -380,21 +385,23 @@ export class Cluster {
   private async sendOrHint(id: string, entry: ReplicaEntry, replicas: Replicas): Promise<boolean> {
     const { peers } = this.options;
     if (!this.suspected(id)) {
+      const started = this.options.now();
       try {
         await this.replication.apply(this.address(id), entry);
         return true;
       } catch (err) {
         if (!(err instanceof PeerError)) throw err;
-        this.suspect(id);
+        this.suspect(id, started);
       }
     }
     for (const fallback of this.fallbacks(entry.key, replicas)) {
       if (this.suspected(fallback)) continue;
+      const started = this.options.now();
       try {
         await peers.apply(this.address(fallback), [entry], id);
         return true;
       } catch {
-        this.suspect(fallback);
+        this.suspect(fallback, started);
       }
     }
     this.hints.add(id, entry);
@@ -402,8 +409,15 @@ export class Cluster {
     return false;
   }
 
-  private suspect(id: string): void {
+  /** `id` failed a call made at `started`; unless this process was frozen meanwhile, skip it for a while. */
+  private suspect(id: string, started: number): void {
+    if (this.stalls.stalledSince(started)) return;
     this.suspects.set(id, this.options.now() + SUSPECT_MS);
+  }
+
+  /** Stops the timers (the node is shutting down). */
+  close(): void {
+    this.stalls.close();
   }
 
   private suspected(id: string): boolean {

@@ -11,6 +11,7 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { STALL_THRESHOLD_MS } from './stall-detector.js';
 import { encodeStreamEntries } from './stream-entries.js';
 import { encodeBatch, FrameReader, STREAM_PATH, STREAM_PROTOCOL } from './stream-frames.js';
 import type { ReplicaEntry } from './replica.js';
@@ -38,6 +39,8 @@ class Stream {
   private sequence = 0;
   private readonly reader = new FrameReader(0);
   private timer: NodeJS.Timeout | undefined;
+  private lastCheck = Date.now();
+  private readonly checkEveryMs: number;
 
   constructor(
     private readonly socket: Socket,
@@ -45,6 +48,7 @@ class Stream {
     private readonly options: ReplicationStreamOptions,
     private readonly onClose: () => void,
   ) {
+    this.checkEveryMs = Math.min(250, options.timeoutMs);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onAcks(chunk));
     socket.on('error', () => {}); // 'close' follows and fails what waits
@@ -57,7 +61,10 @@ class Stream {
       this.waiting.set(sequence, { resolve, reject, deadline: Date.now() + this.options.timeoutMs }),
     );
     this.socket.write(encodeBatch(sequence, this.options.epoch(), encodeStreamEntries(entries)));
-    this.timer ??= setInterval(() => this.checkDeadlines(), Math.min(250, this.options.timeoutMs)).unref();
+    if (this.timer === undefined) {
+      this.lastCheck = Date.now();
+      this.timer = setInterval(() => this.checkDeadlines(), this.checkEveryMs).unref();
+    }
     return done;
   }
 
@@ -77,6 +84,11 @@ class Stream {
 
   private checkDeadlines(): void {
     const now = Date.now();
+    const late = now - this.lastCheck > this.checkEveryMs + STALL_THRESHOLD_MS;
+    this.lastCheck = now;
+    // This process was frozen: the acknowledgements that arrived meanwhile are read before the
+    // next check, so a peer that answered in time is not cut off for our own pause.
+    if (late) return;
     for (const waiting of this.waiting.values()) {
       if (waiting.deadline <= now) {
         // A peer that stopped answering (paused, partitioned): drop the connection and all on it.

@@ -158,6 +158,7 @@ export async function startNode(
       server.close(() => {
         clearTimeout(deadline);
         peers.close(); // after the last request: in-flight ones may still forward
+        cluster.close();
 
         logger.info('stopped', { reason });
         resolve();
