@@ -112,28 +112,9 @@ export class SlotLists {
 
   /** Moves `slot` to the most-recent end of `list` (which may be the list it is in). */
   moveToTail(list: number, slot: number): void {
-    const r = this.records;
-    const at = slot * STRIDE;
-    const from = r[at + OWNER];
-    if (from === list && this.tails[list] === slot) return;
-    // Unlink and append in one pass over the record (the hit path of every policy).
-    const p = r[at + PREV];
-    const n = r[at + NEXT];
-    if (from !== NONE) {
-      if (p === NONE) this.heads[from] = n;
-      else r[p * STRIDE + NEXT] = n;
-      if (n === NONE) this.tails[from] = p;
-      else r[n * STRIDE + PREV] = p;
-      this.lengths[from]--;
-    }
-    const tail = this.tails[list];
-    r[at + PREV] = tail;
-    r[at + NEXT] = NONE;
-    r[at + OWNER] = list;
-    if (tail === NONE) this.heads[list] = slot;
-    else r[tail * STRIDE + NEXT] = slot;
-    this.tails[list] = slot;
-    this.lengths[list]++;
+    if (this.tails[list] === slot && this.ownerOf(slot) === list) return;
+    this.unlink(slot);
+    this.pushTail(list, slot);
   }
 
   /** The least recent slot of `list`, or -1 when it is empty. */

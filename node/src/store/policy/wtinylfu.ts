@@ -107,26 +107,25 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   recordHit(slot: number): void {
-    const hash = this.lists.tagOf(slot);
-    this.sketch.increment(hash);
-    // The weight is read only for sampled keys: on a large cache it is one more likely miss.
-    const tuner = this.tuner;
-    if (tuner !== undefined && tuner.samples(hash)) tuner.recordHit(hash, this.weights[slot]);
-    this.touch(slot);
+    this.sketch.increment(this.lists.tagOf(slot));
+    this.tuneAndTouch(slot);
   }
 
+  /** Each phase over the whole batch: the records, then the sketch, then the moves (see ReadBuffer). */
   recordHits(slots: Int32Array, count: number): void {
     this.lists.touchAll(slots, count);
     for (let i = 0; i < count; i++) this.sketch.increment(this.lists.tagOf(slots[i]));
+    for (let i = 0; i < count; i++) this.tuneAndTouch(slots[i]);
+  }
+
+  private tuneAndTouch(slot: number): void {
     const tuner = this.tuner;
-    for (let i = 0; i < count; i++) {
-      const slot = slots[i];
-      if (tuner !== undefined) {
-        const hash = this.lists.tagOf(slot);
-        if (tuner.samples(hash)) tuner.recordHit(hash, this.weights[slot]);
-      }
-      this.touch(slot);
+    if (tuner !== undefined) {
+      const hash = this.lists.tagOf(slot);
+      // The weight is read only for sampled keys: on a large cache it is one more likely miss.
+      if (tuner.samples(hash)) tuner.recordHit(hash, this.weights[slot]);
     }
+    this.touch(slot);
   }
 
   add(slot: number, hash: number, weight: number): void {
