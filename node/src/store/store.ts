@@ -152,7 +152,7 @@ export class Store implements CacheStore {
 
   peekVersion(key: string): number | undefined {
     const slot = this.index.get(key);
-    return slot === undefined || this.isExpired(slot) ? undefined : this.records[slot * RECORD + VERSION];
+    return slot === undefined || this.isExpired(slot) ? undefined : this.versionOf(slot);
   }
 
   has(key: string): boolean {
