@@ -34,6 +34,7 @@ import { drainTargets, ringWithoutSelf } from './drain.js';
 import { handOff, newProgress, type HandoffProgress } from './handoff.js';
 import { EntrySender } from './entry-sender.js';
 import { HintStore } from './hints.js';
+import { ReplicationBatcher } from './replication-batcher.js';
 import { StallDetector } from './stall-detector.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
@@ -102,6 +103,7 @@ export class Cluster {
   readonly antiEntropy: AntiEntropy;
   /** Progress of the latest hand-off (GET /v1/status, /metrics). */
   private rebalance: HandoffProgress = newProgress(0, 0);
+  private readonly replication: ReplicationBatcher;
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
   private readonly suspects = new Map<string, number>();
@@ -110,6 +112,9 @@ export class Cluster {
   constructor(private readonly options: ClusterOptions) {
     this.hints = new HintStore(options.hintLimit);
     this.stalls = new StallDetector(options.now);
+    this.replication = new ReplicationBatcher((address, entries) =>
+      options.peers.replicate(address, entries),
+    );
     this.antiEntropy = new AntiEntropy({
       selfId: options.selfId,
       replica: options.replica,
@@ -382,7 +387,7 @@ export class Cluster {
     if (!this.suspected(id)) {
       const started = this.options.now();
       try {
-        await peers.replicate(this.address(id), entry);
+        await this.replication.apply(this.address(id), entry);
         return true;
       } catch (err) {
         if (!(err instanceof PeerError)) throw err;

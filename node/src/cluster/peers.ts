@@ -7,8 +7,6 @@ import { createHash } from 'node:crypto';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 import type { ReplicaEntry } from './replica.js';
-import { AckRelay } from './ack-relay.js';
-import { ReplicationBatcher } from './replication-batcher.js';
 import { ReplicationStreams } from './replication-stream.js';
 import type { RingDocument } from '../ring/document.js';
 
@@ -44,9 +42,6 @@ export class PeerError extends Error {
 export class Peers {
   private readonly transport = new Transport(64);
   private readonly streams: ReplicationStreams;
-  private readonly batcher: ReplicationBatcher;
-  /** Acknowledgements crossing between our streams and the peers' streams to us (ack-relay.ts). */
-  readonly relay = new AckRelay();
 
   constructor(
     private readonly self: PeerIdentity,
@@ -59,17 +54,7 @@ export class Peers {
       timeoutMs,
       fallback: (address, entries) => this.apply(address, entries),
       error: (address, message) => new PeerError(address, message),
-      batchDue: (address) => this.batcher.due(address),
-      relay: this.relay,
     });
-    this.batcher = new ReplicationBatcher((address, entries, done) =>
-      this.streams.apply(address, entries, done),
-    );
-  }
-
-  /** How this node names itself to peers (X-Ringcache-Sender). */
-  identity(): string {
-    return `${this.self.id}@${this.self.address}`;
   }
 
   close(): void {
@@ -77,18 +62,15 @@ export class Peers {
     this.transport.close();
   }
 
-  /**
-   * Replication's copy of a write: grouped with others to the same peer (replication-batcher.ts),
-   * over its replication stream (replication-stream.ts). Resolves once the peer applied it.
-   */
-  replicate(address: string, entry: ReplicaEntry): Promise<void> {
-    return this.batcher.apply(address, entry);
+  /** Replication's copies of writes: over the peer's replication stream (replication-stream.ts). */
+  replicate(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
+    return this.streams.apply(address, entries);
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     const headers: Record<string, string> = {
       [HEADER_EPOCH]: String(this.self.epoch()),
-      [HEADER_SENDER]: this.identity(),
+      [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
       ...extra,
     };
     if (this.peerToken !== undefined) headers.authorization = `Bearer ${this.peerToken}`;
@@ -170,7 +152,7 @@ export class Peers {
           // Epoch and sender as on every peer call (a node that missed a ring learns it from a
           // forward too); never the peer credential: the client's own authorization is checked.
           [HEADER_EPOCH]: String(this.self.epoch()),
-          [HEADER_SENDER]: this.identity(),
+          [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
           [HEADER_FORWARDED]: this.self.id,
           [HEADER_DEADLINE]: String(Date.now() + this.forwardTimeoutMs),
         },

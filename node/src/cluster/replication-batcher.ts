@@ -7,10 +7,7 @@
  */
 import type { ReplicaEntry } from './replica.js';
 
-/** Sends a batch; calls `done` once, with no argument when acknowledged. A callback, not a
- * promise: the next batch is scheduled as the acknowledgement is read, so an acknowledgement
- * read with it can still ride on it (ack-relay.ts). */
-type Send = (address: string, entries: ReplicaEntry[], done: (err?: unknown) => void) => void;
+type Send = (address: string, entries: ReplicaEntry[]) => Promise<void>;
 
 interface Waiting {
   entry: ReplicaEntry;
@@ -48,11 +45,6 @@ export class ReplicationBatcher {
     return done;
   }
 
-  /** Whether a batch to `address` leaves in a flush already scheduled (this event-loop turn's). */
-  due(address: string): boolean {
-    return this.queues.get(address)?.scheduled === true;
-  }
-
   private schedule(address: string, queue: Queue): void {
     if (queue.scheduled || queue.inFlight >= this.maxInFlight || queue.waiting.length === 0) return;
     queue.scheduled = true;
@@ -74,20 +66,19 @@ export class ReplicationBatcher {
     }
     queue.bytes -= bytes;
     queue.inFlight++;
-    let settled = false;
     this.send(
       address,
       batch.map((w) => w.entry),
-      (err) => {
-        if (settled) return;
-        settled = true;
+    )
+      .then(
+        () => batch.forEach((w) => w.resolve()),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
         queue.inFlight--;
         if (queue.waiting.length === 0 && queue.inFlight === 0) this.queues.delete(address);
         else this.schedule(address, queue);
-        if (err === undefined) for (const w of batch) w.resolve();
-        else for (const w of batch) w.reject(err);
-      },
-    );
+      });
     if (queue.waiting.length > 0) this.schedule(address, queue);
   }
 }

@@ -1,28 +1,20 @@
 /**
- * The sending side of the replication stream (duplex-frames.ts): one upgraded connection per
+ * The sending side of the replication stream (stream-frames.ts): one upgraded connection per
  * peer, batches written as frames, each settled by its acknowledgement. An HTTP exchange per
  * batch costs more CPU than the writes it carries (bench:cluster, CPU per write); a frame
- * costs one write each way, less when acknowledgements ride on the batches going the other
- * way (ack-relay.ts): they arrive on this socket or on the peer's own stream to us.
+ * costs one write each way.
  *
- * A batch not acknowledged within the timeout, or a connection that breaks (this one, or the
- * peer's stream to us that may carry our acknowledgements), fails every batch on it (the
- * caller falls back to other replicas and hints, as for a failed apply) and the next batch
- * opens a new connection. A peer that does not speak the protocol (an older version answers
- * 404) gets plain applies instead.
+ * A batch not acknowledged within the timeout, or a connection that breaks, fails every batch
+ * on it (the caller falls back to other replicas and hints, as for a failed apply) and the
+ * next batch opens a new connection. A peer that does not speak the protocol (an older
+ * version answers 404) gets plain applies instead.
  */
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { AckRelay, RelayStream } from './ack-relay.js';
-import { DuplexReader, encodeFrames, type Ack } from './duplex-frames.js';
-import { HEADER_SENDER } from './peers.js';
 import { STALL_THRESHOLD_MS } from './stall-detector.js';
 import { encodeStreamEntries } from './stream-entries.js';
-import { HEADER_STREAM, STREAM_PATH, STREAM_PROTOCOL } from './stream-frames.js';
+import { encodeBatch, FrameReader, STREAM_PATH, STREAM_PROTOCOL } from './stream-frames.js';
 import type { ReplicaEntry } from './replica.js';
-
-/** Settles one batch: no argument once applied, the error otherwise. */
-export type Done = (err?: Error) => void;
 
 export interface ReplicationStreamOptions {
   /** The peer headers of the opening request (credential, epoch, sender). */
@@ -34,117 +26,59 @@ export interface ReplicationStreamOptions {
   fallback: (address: string, entries: readonly ReplicaEntry[]) => Promise<void>;
   /** The error a failed batch rejects with (address, reason). */
   error: (address: string, message: string) => Error;
-  /** Whether a batch to `address` leaves later in this event-loop turn (replication-batcher.ts). */
-  batchDue: (address: string) => boolean;
-  relay: AckRelay;
 }
 
 interface Waiting {
-  done: Done;
+  resolve: () => void;
+  reject: (err: Error) => void;
   deadline: number;
 }
 
-/** Stream ids name a connection for as long as this process lives (2^32 connections). */
-let lastId = 0;
-
-class Stream implements RelayStream {
-  readonly id: number;
+class Stream {
   readonly waiting = new Map<number, Waiting>();
   private sequence = 0;
-  private readonly reader = new DuplexReader(1 << 20);
+  private readonly reader = new FrameReader(0);
   private timer: NodeJS.Timeout | undefined;
   private lastCheck = Date.now();
   private readonly checkEveryMs: number;
-  /** Acknowledgements of the peer's batches that leave with our next batch (ack-relay.ts). */
-  private carried: Ack[] = [];
-  private carriedInbound: Socket[] = [];
-  private closed = false;
 
   constructor(
-    id: number,
     private readonly socket: Socket,
     private readonly address: string,
-    readonly peer: string,
     private readonly options: ReplicationStreamOptions,
     private readonly onClose: () => void,
   ) {
-    this.id = id;
     this.checkEveryMs = Math.min(250, options.timeoutMs);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.onAcks(chunk));
     socket.on('error', () => {}); // 'close' follows and fails what waits
-    socket.on('close', () => this.close('the replication stream closed'));
+    socket.on('close', () => this.fail('the replication stream closed'));
   }
 
-  send(entries: readonly ReplicaEntry[], done: Done): void {
+  send(entries: readonly ReplicaEntry[]): Promise<void> {
     const sequence = (this.sequence = (this.sequence + 1) >>> 0);
-    this.waiting.set(sequence, { done, deadline: Date.now() + this.options.timeoutMs });
-    const batch = { sequence, epoch: this.options.epoch(), entries: encodeStreamEntries(entries) };
-    const acks = this.carried;
-    if (acks.length > 0) {
-      this.carried = [];
-      this.carriedInbound = [];
-    }
-    this.socket.write(encodeFrames(acks, batch));
+    const done = new Promise<void>((resolve, reject) =>
+      this.waiting.set(sequence, { resolve, reject, deadline: Date.now() + this.options.timeoutMs }),
+    );
+    this.socket.write(encodeBatch(sequence, this.options.epoch(), encodeStreamEntries(entries)));
     if (this.timer === undefined) {
       this.lastCheck = Date.now();
       this.timer = setInterval(() => this.checkDeadlines(), this.checkEveryMs).unref();
     }
+    return done;
   }
 
-  batchDue(): boolean {
-    return !this.closed && this.options.batchDue(this.address);
-  }
-
-  carry(ack: Ack, inbound: Socket): void {
-    // The batch due this turn takes it; if none took it by the end of the turn (an immediate
-    // queued now runs after the batcher's, queued earlier), it goes back the way it came.
-    if (this.carried.length === 0) setImmediate(() => this.release());
-    this.carried.push(ack);
-    this.carriedInbound.push(inbound);
-  }
-
-  settle(sequence: number, status: number): void {
-    const waiting = this.waiting.get(sequence);
-    if (waiting === undefined) return;
-    this.waiting.delete(sequence);
-    if (status === 200) waiting.done();
-    else waiting.done(this.options.error(this.address, `apply answered ${status}`));
-  }
-
-  fail(message: string): void {
-    if (this.waiting.size === 0) return;
-    this.socket.destroy();
-    this.close(message);
-  }
-
-  destroy(): void {
+  close(): void {
     this.socket.destroy();
   }
 
-  private onData(chunk: Buffer): void {
-    let acks: Ack[];
-    try {
-      const frames = this.reader.read(chunk);
-      // Only acknowledgements come back on our own stream: the peer sends its batches on its own.
-      if (frames.batches.length > 0) throw new RangeError('a batch on the acknowledging side');
-      acks = frames.acks;
-    } catch (err) {
-      this.socket.destroy();
-      this.close(`a broken frame: ${(err as Error).message}`);
-      return;
-    }
-    for (const ack of acks) if (ack.stream === this.id) this.settle(ack.sequence, ack.status);
-  }
-
-  /** Writes the carried acknowledgements that no batch took, each back on its own connection. */
-  private release(): void {
-    const acks = this.carried;
-    const inbound = this.carriedInbound;
-    this.carried = [];
-    this.carriedInbound = [];
-    for (const socket of new Set(inbound)) {
-      if (!socket.destroyed) socket.write(encodeFrames(acks.filter((_a, i) => inbound[i] === socket)));
+  private onAcks(chunk: Buffer): void {
+    for (const [sequence, status] of this.reader.acks(chunk)) {
+      const waiting = this.waiting.get(sequence);
+      if (waiting === undefined) continue;
+      this.waiting.delete(sequence);
+      if (status === 200) waiting.resolve();
+      else waiting.reject(this.options.error(this.address, `apply answered ${status}`));
     }
   }
 
@@ -159,23 +93,19 @@ class Stream implements RelayStream {
       if (waiting.deadline <= now) {
         // A peer that stopped answering (paused, partitioned): drop the connection and all on it.
         this.socket.destroy();
-        this.close(`no acknowledgement within ${this.options.timeoutMs} ms`);
+        this.fail(`no acknowledgement within ${this.options.timeoutMs} ms`);
         return;
       }
     }
   }
 
-  private close(message: string): void {
-    if (this.closed) return;
-    this.closed = true;
+  private fail(message: string): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.release();
     this.onClose();
     const error = this.options.error(this.address, message);
-    const waiting = [...this.waiting.values()];
+    for (const waiting of this.waiting.values()) waiting.reject(error);
     this.waiting.clear();
-    for (const w of waiting) w.done(error);
   }
 }
 
@@ -186,11 +116,10 @@ export class ReplicationStreams {
 
   constructor(private readonly options: ReplicationStreamOptions) {}
 
-  /** Calls `done` once `address` applied the entries, or with the error of a failed apply. */
-  apply(address: string, entries: readonly ReplicaEntry[], done: Done): void {
+  /** Resolves once `address` applied the entries; rejects like a failed apply. */
+  apply(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
     const ready = this.ready.get(address);
-    if (ready !== undefined) ready.send(entries, done);
-    else this.applyOpening(address, entries).then(() => done(), done);
+    return ready !== undefined ? ready.send(entries) : this.applyOpening(address, entries);
   }
 
   private async applyOpening(address: string, entries: readonly ReplicaEntry[]): Promise<void> {
@@ -204,15 +133,13 @@ export class ReplicationStreams {
       throw err;
     });
     if (opened === undefined) return this.options.fallback(address, entries);
-    return new Promise<void>((resolve, reject) =>
-      opened.send(entries, (err) => (err === undefined ? resolve() : reject(err))),
-    );
+    return opened.send(entries);
   }
 
   close(): void {
     for (const stream of this.streams.values())
       void stream.then(
-        (s) => s?.destroy(),
+        (s) => s?.close(),
         () => {},
       );
     this.streams.clear();
@@ -224,39 +151,23 @@ export class ReplicationStreams {
     const colon = address.lastIndexOf(':');
     const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(colon + 1));
-    const id = (lastId = (lastId + 1) >>> 0);
     const opening = new Promise<Stream | undefined>((resolve, reject) => {
       const req = request({
         host,
         port,
         method: 'POST',
         path: STREAM_PATH,
-        headers: {
-          ...this.options.headers(),
-          [HEADER_STREAM]: String(id),
-          connection: 'Upgrade',
-          upgrade: STREAM_PROTOCOL,
-        },
+        headers: { ...this.options.headers(), connection: 'Upgrade', upgrade: STREAM_PROTOCOL },
         timeout: this.options.timeoutMs,
       });
       const failed = (message: string) => reject(this.options.error(address, message));
-      req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      req.on('upgrade', (_res: IncomingMessage, socket: Socket, head: Buffer) => {
         socket.setTimeout(0);
-        const { relay } = this.options;
-        const stream = new Stream(
-          id,
-          socket,
-          address,
-          String(res.headers[HEADER_SENDER]),
-          this.options,
-          () => {
-            relay.remove(stream);
-            if (this.streams.get(address) === opening) this.streams.delete(address);
-            if (this.ready.get(address) === stream) this.ready.delete(address);
-          },
-        );
+        const stream = new Stream(socket, address, this.options, () => {
+          if (this.streams.get(address) === opening) this.streams.delete(address);
+          if (this.ready.get(address) === stream) this.ready.delete(address);
+        });
         this.ready.set(address, stream);
-        relay.add(stream);
         if (head.length > 0) socket.unshift(head);
         resolve(stream);
       });

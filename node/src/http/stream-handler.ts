@@ -8,15 +8,16 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { decodeEntries } from '../cluster/entry-frames.js';
-import { DuplexReader, type Ack } from '../cluster/duplex-frames.js';
 import { decodeStreamEntries } from '../cluster/stream-entries.js';
 import type { ReplicaEntry } from '../cluster/replica.js';
-import { HEADER_EPOCH, HEADER_SENDER, type Peers } from '../cluster/peers.js';
+import { HEADER_EPOCH, HEADER_SENDER } from '../cluster/peers.js';
 import {
   ACK_BYTES,
   encodeAck,
   FrameReader,
-  HEADER_STREAM,
+  CRC32,
+  SHA256,
+  type Checksum,
   STREAM_PATH,
   STREAM_PROTOCOL,
   STREAM_PROTOCOL_V1,
@@ -27,14 +28,20 @@ import { ApiError, errorBody, toApiError } from './errors.js';
 import type { KeyHandlerContext } from './key-handler.js';
 
 export interface StreamHandlerContext extends KeyHandlerContext {
-  peers: Pick<Peers, 'relay' | 'identity'>;
   checkPeer: TokenCheck;
   learnEpoch: (headers: IncomingHttpHeaders) => void;
 }
 
 type Decoder = (body: Buffer, maxEntries: number) => ReplicaEntry[];
-/** The protocol versions a sender may ask for. */
-const PROTOCOLS = new Set([STREAM_PROTOCOL, STREAM_PROTOCOL_V1]);
+interface Version {
+  decode: Decoder;
+  checksum: Checksum;
+}
+/** The entry encoding and checksum of each protocol version a sender may ask for. */
+const versions = new Map<string, Version>([
+  [STREAM_PROTOCOL, { decode: decodeStreamEntries, checksum: CRC32 }],
+  [STREAM_PROTOCOL_V1, { decode: decodeEntries, checksum: SHA256 }],
+]);
 
 /** Entries one frame may carry, as for POST /v1/internal/apply. */
 const MAX_ENTRIES = 100_000;
@@ -83,19 +90,8 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
     }
   };
 
-  const maxFrame = ctx.config.maxBatchSize * 4 + 64;
-
-  /** Applies a batch and records the apply's duration; its acknowledgement status. */
-  const applyTimed = (frame: BatchFrame, sender: string, decode: Decoder): number => {
-    const started = performance.now();
-    const status = applyFrame(frame, sender, decode);
-    ctx.metrics.observe('apply', status, (performance.now() - started) / 1000);
-    return status;
-  };
-
-  /** Protocol 1: batches in, acknowledgements out on this connection. */
-  const serveV1 = (socket: Socket, sender: string, head: Buffer): void => {
-    const reader = new FrameReader(maxFrame);
+  const serve = (socket: Socket, sender: string, head: Buffer, { decode, checksum }: Version): void => {
+    const reader = new FrameReader(ctx.config.maxBatchSize * 4 + 64, checksum);
     const onData = (chunk: Buffer): void => {
       let frames: BatchFrame[];
       try {
@@ -108,40 +104,12 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
       if (frames.length === 0) return;
       const acks = Buffer.allocUnsafe(frames.length * ACK_BYTES);
       frames.forEach((frame, i) => {
-        encodeAck(frame.sequence, applyTimed(frame, sender, decodeEntries), acks, i * ACK_BYTES);
+        const started = performance.now();
+        const status = applyFrame(frame, sender, decode);
+        ctx.metrics.observe('apply', status, (performance.now() - started) / 1000);
+        encodeAck(frame.sequence, status, acks, i * ACK_BYTES);
       });
       socket.write(acks);
-    };
-    socket.on('data', onData);
-    if (head.length > 0) onData(head);
-  };
-
-  /**
-   * Protocol 2: the peer's batches in; their acknowledgements out, here or riding on our own
-   * stream to the peer (cluster/ack-relay.ts), which also brings in acknowledgements of ours.
-   */
-  const serveV2 = (socket: Socket, sender: string, stream: number, head: Buffer): void => {
-    const { relay } = ctx.peers;
-    const reader = new DuplexReader(maxFrame);
-    socket.on('close', () => relay.lost(sender));
-    const onData = (chunk: Buffer): void => {
-      let frames;
-      try {
-        frames = reader.read(chunk);
-      } catch (err) {
-        ctx.logger.warn('closed a replication stream with a broken frame', { from: sender, err });
-        socket.destroy();
-        return;
-      }
-      // Ours first: the batch they free can then leave this turn and carry the acks below.
-      if (frames.acks.length > 0) relay.settle(sender, frames.acks);
-      if (frames.batches.length === 0) return;
-      const acks: Ack[] = frames.batches.map((frame) => ({
-        stream,
-        sequence: frame.sequence,
-        status: applyTimed(frame, sender, decodeStreamEntries),
-      }));
-      relay.acknowledge(sender, acks, socket);
     };
     socket.on('data', onData);
     if (head.length > 0) onData(head);
@@ -151,7 +119,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
     upgrade(req, socket, head) {
       socket.on('error', () => {}); // the peer went away; it retries on a new stream
       try {
-        if (req.url !== STREAM_PATH || !PROTOCOLS.has(String(req.headers.upgrade))) {
+        if (req.url !== STREAM_PATH || versions.get(String(req.headers.upgrade)) === undefined) {
           throw new ApiError(
             404,
             'ROUTE_NOT_FOUND',
@@ -169,19 +137,8 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
       socket.on('close', () => open.delete(socket));
       socket.setNoDelay(true);
       const protocol = String(req.headers.upgrade);
-      const sender = String(req.headers[HEADER_SENDER] ?? 'unknown');
-      if (protocol === STREAM_PROTOCOL_V1) {
-        socket.write(
-          `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
-        );
-        serveV1(socket, sender, head);
-        return;
-      }
-      // Our identity: acknowledgements of the peer's batches may come back on our stream to it.
-      socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n${HEADER_SENDER}: ${ctx.peers.identity()}\r\n\r\n`,
-      );
-      serveV2(socket, sender, Number(req.headers[HEADER_STREAM] ?? 0) >>> 0, head);
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`);
+      serve(socket, String(req.headers[HEADER_SENDER] ?? 'unknown'), head, versions.get(protocol) as Version);
     },
     close() {
       for (const socket of open) socket.end();

@@ -1,5 +1,6 @@
 import { encodeEntries, decodeEntries } from '../../src/cluster/entry-frames.js';
-import { encodeAck, encodeBatch, FrameReader } from '../../src/cluster/stream-frames.js';
+import { encodeStreamEntries } from '../../src/cluster/stream-entries.js';
+import { CRC32, encodeAck, encodeBatch, FrameReader, SHA256 } from '../../src/cluster/stream-frames.js';
 
 const entry = (key: string, value: string) => ({
   key,
@@ -12,9 +13,12 @@ const entry = (key: string, value: string) => ({
 
 test('protocol 1 batches (SHA-256) survive any split of the byte stream', () => {
   const entries = encodeEntries([entry('a', 'one'), entry('b', 'two')]);
-  const wire = Buffer.concat([encodeBatch(1, 3, entries), encodeBatch(2, 4, encodeEntries([]))]);
+  const wire = Buffer.concat([
+    encodeBatch(1, 3, entries, SHA256),
+    encodeBatch(2, 4, encodeEntries([]), SHA256),
+  ]);
   for (let cut = 0; cut <= wire.length; cut++) {
-    const reader = new FrameReader(1024);
+    const reader = new FrameReader(1024, SHA256);
     const frames = [...reader.batches(wire.subarray(0, cut)), ...reader.batches(wire.subarray(cut))];
     expect(frames.map((f) => [f.sequence, f.epoch, f.intact])).toEqual([
       [1, 3, true],
@@ -24,12 +28,32 @@ test('protocol 1 batches (SHA-256) survive any split of the byte stream', () => 
   }
 });
 
-test('a protocol 1 batch with any byte of its entries or checksum changed is read as not intact', () => {
-  const frame = encodeBatch(9, 1, encodeEntries([entry('k', 'value')]));
+test('protocol 2 batches (CRC-32) survive any split of the byte stream', () => {
+  const entries = encodeStreamEntries([entry('a', 'one'), entry('b', 'two')]);
+  const wire = Buffer.concat([encodeBatch(1, 3, entries), encodeBatch(2, 4, Buffer.alloc(0), CRC32)]);
+  expect(wire.length).toBe(2 * (4 + 4 + 8 + 4) + entries.length);
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const reader = new FrameReader(1024);
+    const frames = [...reader.batches(wire.subarray(0, cut)), ...reader.batches(wire.subarray(cut))];
+    expect(frames.map((f) => [f.sequence, f.epoch, f.intact])).toEqual([
+      [1, 3, true],
+      [2, 4, true],
+    ]);
+    expect(frames[0].entries.equals(entries)).toBe(true);
+  }
+});
+
+test.each([
+  ['CRC-32', CRC32],
+  ['SHA-256', SHA256],
+])('a batch with any byte of its entries or checksum changed is read as not intact (%s)', (_name, sum) => {
+  const entries = encodeStreamEntries([entry('k', 'value')]);
+  const frame = encodeBatch(9, 1, entries, sum);
   for (let at = 16; at < frame.length; at++) {
     const broken = Buffer.from(frame);
     broken[at] ^= 0x20;
-    expect(new FrameReader(1024).batches(broken)[0].intact).toBe(false);
+    const [read] = new FrameReader(1024, sum).batches(broken);
+    expect(read.intact).toBe(false);
   }
 });
 
@@ -45,11 +69,14 @@ test('acknowledgements survive any split', () => {
 });
 
 test('a frame longer than the limit, or too short to hold its head, breaks the stream', () => {
-  const big = encodeBatch(1, 1, Buffer.alloc(2000));
-  expect(() => new FrameReader(1024).batches(big)).toThrow(
+  const big = encodeBatch(1, 1, Buffer.alloc(2000), SHA256);
+  expect(() => new FrameReader(1024, SHA256).batches(big)).toThrow(
     'a stream frame of 2044 bytes is outside 44..1024',
   );
   const short = Buffer.alloc(8);
   short.writeUInt32LE(4, 0);
-  expect(() => new FrameReader(1024).batches(short)).toThrow('a stream frame of 4 bytes is outside 44..1024');
+  expect(() => new FrameReader(1024, SHA256).batches(short)).toThrow(
+    'a stream frame of 4 bytes is outside 44..1024',
+  );
+  expect(() => new FrameReader(1024).batches(short)).toThrow('a stream frame of 4 bytes is outside 16..1024');
 });
