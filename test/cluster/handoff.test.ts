@@ -4,8 +4,10 @@ import { encodeStreamEntries } from '../../node/src/cluster/stream-entries.js';
 import { checksumOf } from '../../node/src/cluster/peers.js';
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import {
+  CRC32,
   encodeBatch,
   FrameReader,
+  SHA256,
   STREAM_PATH,
   STREAM_PROTOCOL,
   STREAM_PROTOCOL_V1,
@@ -89,11 +91,11 @@ async function openStream(url: string, authorization?: string, protocol = STREAM
 
 // Version 2 carries binary entries; a sender of version 1 (JSON-headed entries) is still served.
 test.each([
-  [STREAM_PROTOCOL, encodeStreamEntries],
-  [STREAM_PROTOCOL_V1, encodeEntries],
+  [STREAM_PROTOCOL, encodeStreamEntries, CRC32],
+  [STREAM_PROTOCOL_V1, encodeEntries, SHA256],
 ])(
   'the replication stream (%s) refuses a corrupted batch (nothing applied, a log line) and applies a sound one',
-  async (protocol, encode) => {
+  async (protocol, encode, checksum) => {
     const logs: string[] = [];
     cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
     await cluster.start(1);
@@ -121,9 +123,9 @@ test.each([
           tombstone: false,
         },
       ]);
-    const corrupted = encodeBatch(1, 1, entries('stream-a'));
+    const corrupted = encodeBatch(1, 1, entries('stream-a'), checksum);
     corrupted[corrupted.length - 1] ^= 0xff; // a flipped byte in the value, after the checksum was taken
-    socket!.write(Buffer.concat([corrupted, encodeBatch(2, 1, entries('stream-b'))]));
+    socket!.write(Buffer.concat([corrupted, encodeBatch(2, 1, entries('stream-b'), checksum)]));
     for (let i = 0; i < 200 && acks.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     socket!.destroy();
     expect(acks).toEqual([

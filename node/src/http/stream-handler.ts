@@ -1,7 +1,7 @@
 /**
  * The receiving side of the replication stream (cluster/stream-frames.ts): a peer upgrades a
  * connection on POST /v1/internal/stream with the peer credential, then sends batches of
- * entries as frames; each is checked against its SHA-256 (a mismatch is refused whole, with
+ * entries as frames; each is checked against its checksum (a mismatch is refused whole, with
  * a log line), applied, and acknowledged with its status. Frames that arrive together are
  * acknowledged in one write.
  */
@@ -15,7 +15,9 @@ import {
   ACK_BYTES,
   encodeAck,
   FrameReader,
-  sha256,
+  CRC32,
+  SHA256,
+  type Checksum,
   STREAM_PATH,
   STREAM_PROTOCOL,
   STREAM_PROTOCOL_V1,
@@ -31,10 +33,14 @@ export interface StreamHandlerContext extends KeyHandlerContext {
 }
 
 type Decoder = (body: Buffer, maxEntries: number) => ReplicaEntry[];
-/** The entry encoding of each protocol version a sender may ask for. */
-const decoders = new Map<string, Decoder>([
-  [STREAM_PROTOCOL, decodeStreamEntries],
-  [STREAM_PROTOCOL_V1, decodeEntries],
+interface Version {
+  decode: Decoder;
+  checksum: Checksum;
+}
+/** The entry encoding and checksum of each protocol version a sender may ask for. */
+const versions = new Map<string, Version>([
+  [STREAM_PROTOCOL, { decode: decodeStreamEntries, checksum: CRC32 }],
+  [STREAM_PROTOCOL_V1, { decode: decodeEntries, checksum: SHA256 }],
 ]);
 
 /** Entries one frame may carry, as for POST /v1/internal/apply. */
@@ -60,7 +66,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
 
   /** Applies one batch; its acknowledgement status. */
   const applyFrame = (frame: BatchFrame, sender: string, decode: Decoder): number => {
-    if (!sha256(frame.entries).equals(frame.checksum)) {
+    if (!frame.intact) {
       ctx.logger.warn('refused a batch whose checksum does not match', {
         from: sender,
         bytes: frame.entries.length,
@@ -84,8 +90,8 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
     }
   };
 
-  const serve = (socket: Socket, sender: string, head: Buffer, decode: Decoder): void => {
-    const reader = new FrameReader(ctx.config.maxBatchSize * 4 + 64);
+  const serve = (socket: Socket, sender: string, head: Buffer, { decode, checksum }: Version): void => {
+    const reader = new FrameReader(ctx.config.maxBatchSize * 4 + 64, checksum);
     const onData = (chunk: Buffer): void => {
       let frames: BatchFrame[];
       try {
@@ -113,7 +119,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
     upgrade(req, socket, head) {
       socket.on('error', () => {}); // the peer went away; it retries on a new stream
       try {
-        if (req.url !== STREAM_PATH || decoders.get(String(req.headers.upgrade)) === undefined) {
+        if (req.url !== STREAM_PATH || versions.get(String(req.headers.upgrade)) === undefined) {
           throw new ApiError(
             404,
             'ROUTE_NOT_FOUND',
@@ -132,7 +138,7 @@ export function createStreamHandler(ctx: StreamHandlerContext): StreamHandler {
       socket.setNoDelay(true);
       const protocol = String(req.headers.upgrade);
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`);
-      serve(socket, String(req.headers[HEADER_SENDER] ?? 'unknown'), head, decoders.get(protocol) as Decoder);
+      serve(socket, String(req.headers[HEADER_SENDER] ?? 'unknown'), head, versions.get(protocol) as Version);
     },
     close() {
       for (const socket of open) socket.end();
