@@ -27,6 +27,7 @@ import { Agent, request } from 'node:http';
 import { RingcacheClient } from '../node/src/client/index.js';
 import { BATCH_CONTENT_TYPE, encodeFrames } from '../node/src/http/batch-format.js';
 import { LocalCluster } from '../node/src/local/local-cluster.js';
+import { perUnit, sumCounters, type ProcessCounters } from './proc-counters.js';
 import { buildRing, ownersForWrite, primaryOf } from '../node/src/ring/index.js';
 
 const SECTIONS = ['forwarding', 'client', 'cpu', 'rebalance'] as const;
@@ -136,12 +137,6 @@ const put = async (address: string, key: string) => {
 };
 const get = async (address: string, key: string) =>
   (await http(address, 'GET', `/v1/keys/${key}`)).status === 200;
-
-/** Sum of user + system CPU seconds of a process, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
 
 /** SIGKILL, or SIGTERM when profiling (a node writes its profile as it exits). */
 async function stopCluster(cluster: LocalCluster): Promise<void> {
@@ -260,13 +255,15 @@ async function cpuPerWrite(args: Args, nodes: number, replicationFactor = 2) {
     // compiling, and three nodes compile three times (cold, the ratio read 6.2x for 5.4x warm).
     await writeLoop(args.writes);
     const pids = [...cluster.nodes.values()].map((n) => n.child.pid!);
-    const before = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const before = sumCounters(pids);
     const acked = await writeLoop(args.writes);
-    const spent = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - before;
+    const spent = perUnit(before, sumCounters(pids), acked);
     log(
-      `  ${nodes} node(s), RF ${Math.min(nodes, replicationFactor)}: ${acked} acknowledged writes, ${spent.toFixed(2)} CPU s, ${((spent / acked) * 1e6).toFixed(1)} µs/write`,
+      `  ${nodes} node(s), RF ${Math.min(nodes, replicationFactor)}: ${acked} acknowledged writes, ` +
+        `${(spent.cpuSeconds * 1e6).toFixed(1)} µs/write, ${spent.syscalls.toFixed(2)} reads+writes/write, ` +
+        `${spent.contextSwitches.toFixed(2)} context switches/write`,
     );
-    return spent / acked;
+    return spent;
   } finally {
     client.close();
     await stopCluster(cluster);
@@ -364,15 +361,23 @@ function balance(): string[] {
   return rows;
 }
 
+/** What the nodes spent per acknowledged write, in each configuration. */
 interface CpuRun {
-  single: number;
+  single: ProcessCounters;
   /** 3 nodes, RF 2: the headline figure. */
-  clustered: number;
+  clustered: ProcessCounters;
   /** 2 nodes, RF 2: the same work per write (two copies), one process fewer on the two cores. */
-  pair: number;
+  pair: ProcessCounters;
   /** 3 nodes, RF 1: no replication at all; what three processes cost by themselves. */
-  unreplicated: number;
+  unreplicated: ProcessCounters;
 }
+
+const CONFIGURATIONS = [
+  ['single', 'one node'],
+  ['clustered', '3 nodes, RF 2 quorum'],
+  ['pair', '2 nodes, RF 2 quorum'],
+  ['unreplicated', '3 nodes, RF 1'],
+] as const;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
@@ -388,15 +393,30 @@ async function cpuRuns(args: Args) {
     const clustered = await cpuPerWrite(args, 3);
     const pair = await cpuPerWrite(args, 2);
     const unreplicated = await cpuPerWrite(args, 3, 1);
+    const cpu = (c: ProcessCounters) => (c.cpuSeconds / single.cpuSeconds).toFixed(2);
     log(
-      `  ratios: 3 nodes RF 2 ${(clustered / single).toFixed(2)}x, 2 nodes RF 2 ${(pair / single).toFixed(2)}x, 3 nodes RF 1 ${(unreplicated / single).toFixed(2)}x`,
+      `  ratios: 3 nodes RF 2 ${cpu(clustered)}x, 2 nodes RF 2 ${cpu(pair)}x, 3 nodes RF 1 ${cpu(unreplicated)}x`,
     );
     runs.push({ single, clustered, pair, unreplicated });
   }
-  const ratios = (pick: (r: CpuRun) => number) => runs.map((r) => pick(r) / r.single);
+  const ratios = (pick: (r: CpuRun) => ProcessCounters) =>
+    runs.map((r) => pick(r).cpuSeconds / r.single.cpuSeconds);
+  /** Per configuration, the median of each counter over the runs. */
+  const medians = CONFIGURATIONS.map(([name, label]) => {
+    const of = (field: keyof ProcessCounters) => median(runs.map((r) => r[name][field]));
+    return {
+      label,
+      cpuSeconds: of('cpuSeconds'),
+      syscalls: of('syscalls'),
+      contextSwitches: of('contextSwitches'),
+    };
+  });
+  for (const m of medians)
+    log(
+      `  median, ${m.label}: ${(m.cpuSeconds * 1e6).toFixed(1)} µs, ${m.syscalls.toFixed(2)} reads+writes, ${m.contextSwitches.toFixed(2)} context switches per write`,
+    );
   return {
-    single: median(runs.map((r) => r.single)),
-    clustered: median(runs.map((r) => r.clustered)),
+    medians,
     ratios: ratios((r) => r.clustered),
     pairRatios: ratios((r) => r.pair),
     unreplicatedRatios: ratios((r) => r.unreplicated),
@@ -435,7 +455,7 @@ async function main() {
   const loadBefore = loadLine();
   const fw = await forwarding(args);
   const cl = await clientVsHttp(args);
-  const { single, clustered, ratios, pairRatios, unreplicatedRatios } = await cpuRuns(args);
+  const { medians, ratios, pairRatios, unreplicatedRatios } = await cpuRuns(args);
   const rb = await rebalance(args);
   const loadAfter = loadLine();
 
@@ -452,8 +472,10 @@ async function main() {
     '',
     `| figure | measured | target |`,
     `|---|---:|---:|`,
-    `| CPU per acknowledged write, one node | ${(single * 1e6).toFixed(1)} µs | |`,
-    `| CPU per acknowledged write, 3 nodes RF 2 quorum (all nodes) | ${(clustered * 1e6).toFixed(1)} µs | |`,
+    ...medians.map(
+      (m) =>
+        `| per acknowledged write, ${m.label} (all nodes): CPU; read + write system calls; context switches | ${(m.cpuSeconds * 1e6).toFixed(1)} µs; ${m.syscalls.toFixed(2)}; ${m.contextSwitches.toFixed(2)} | |`,
+    ),
     `| ratio, 3 nodes RF 2${ratios.length > 1 ? ` (median of ${ratios.length} runs: ${list(ratios)})` : ''} | ${median(ratios).toFixed(2)}x | <= 2.2x |`,
     `| ratio, 2 nodes RF 2: the same two copies per write, one process fewer${pairRatios.length > 1 ? ` (${list(pairRatios)})` : ''} | ${median(pairRatios).toFixed(2)}x | <= 2.2x |`,
     `| control: 3 nodes RF 1, no replication${unreplicatedRatios.length > 1 ? ` (${list(unreplicatedRatios)})` : ''} | ${median(unreplicatedRatios).toFixed(2)}x | |`,
