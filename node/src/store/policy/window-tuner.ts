@@ -39,6 +39,13 @@ export type ShadowFactory = (
 
 export interface WindowTunerOptions {
   capacity: number;
+  /**
+   * The entries the real cache's sketch is sized for. Each shadow's sketch is sized for the
+   * same number times the sampling rate: a shadow must age and collide its counts as the real
+   * cache does, or it scores a different policy (a shadow with a 16-entry sketch forgets so
+   * fast that every share behaved like LRU on a looping trace).
+   */
+  expectedEntries: number;
   random: () => number;
   onChoice: (share: number) => void;
   makeShadow: ShadowFactory;
@@ -82,6 +89,9 @@ export class WindowTuner {
   recordInsert(hash: number, weight: number, residentEntries: number): void {
     this.residentEntries = residentEntries;
     if (residentEntries * this.rate > 2 * TARGET_SHADOW_ENTRIES) this.lowerRate();
+    // While a small cache fills, the period follows its size: deciding every 512 reads on a
+    // 1,500-entry cache let the window swing with each phase of a periodic workload.
+    else this.period = Math.max(this.period, PERIOD_PER_ENTRY * Math.ceil(residentEntries * this.rate));
     if (!this.samples(hash)) return;
     for (const shadow of this.shadows) shadow.store(hash, weight);
   }
@@ -139,7 +149,10 @@ export class WindowTuner {
 
   private rebuild(): void {
     const capacity = Math.max(1, Math.floor(this.options.capacity * this.rate));
-    const entries = Math.max(16, Math.ceil(Math.max(this.residentEntries, 1) * this.rate));
+    const entries = Math.max(
+      16,
+      Math.ceil(Math.max(this.residentEntries, this.options.expectedEntries) * this.rate),
+    );
     this.shadows = WINDOW_SHARES.map(
       (share) => new ShadowCache(capacity, share, entries, this.options.makeShadow),
     );

@@ -66,6 +66,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         ? undefined
         : new WindowTuner({
             capacity: this.capacity,
+            expectedEntries: expected,
             random: this.random,
             onChoice: (share) => this.setWindowShare(share),
             makeShadow: (capacity, onEvict, windowShare, expectedEntries) =>
