@@ -76,21 +76,13 @@ async function main(): Promise<void> {
   }
   await Promise.all(Array.from({ length: WORKERS }, worker));
 
-  const measured: Measured[] = rows.map((row) => ({
+  const ours = <Row extends { file: string; size: number }>(row: Row) => ({
     ...row,
     ourLru: results.get(`${row.file}|${row.size}|lru`) as number,
     ourWtinylfu: results.get(`${row.file}|${row.size}|wtinylfu`) as number,
-  }));
-  const table =
-    renderTable(measured) +
-    '\n\n' +
-    renderUnpublished(
-      extra.map((row) => ({
-        ...row,
-        ourLru: results.get(`${row.file}|${row.size}|lru`) as number,
-        ourWtinylfu: results.get(`${row.file}|${row.size}|wtinylfu`) as number,
-      })),
-    );
+  });
+  const measured: Measured[] = rows.map(ours);
+  const table = renderTable(measured) + '\n\n' + renderUnpublished(extra.map(ours));
   console.log(table);
   if (only === undefined) {
     const out = resolve(repo, 'bench/results');

@@ -91,7 +91,7 @@ export class WindowTuner {
     if (residentEntries * this.rate > 2 * TARGET_SHADOW_ENTRIES) this.lowerRate();
     // While a small cache fills, the period follows its size: deciding every 512 reads on a
     // 1,500-entry cache let the window swing with each phase of a periodic workload.
-    else this.period = Math.max(this.period, PERIOD_PER_ENTRY * Math.ceil(residentEntries * this.rate));
+    else this.period = Math.max(this.period, periodFor(Math.ceil(residentEntries * this.rate)));
     if (!this.samples(hash)) return;
     for (const shadow of this.shadows) shadow.store(hash, weight);
   }
@@ -159,8 +159,13 @@ export class WindowTuner {
     this.scores.fill(0);
     this.reads = 0;
     this.scoredReads = 0;
-    this.period = Math.max(MIN_PERIOD, PERIOD_PER_ENTRY * Math.min(entries, TARGET_SHADOW_ENTRIES * 2));
+    this.period = periodFor(entries);
   }
+}
+
+/** Reads between decisions for shadows of `entries` entries each. */
+function periodFor(entries: number): number {
+  return Math.max(MIN_PERIOD, PERIOD_PER_ENTRY * Math.min(entries, TARGET_SHADOW_ENTRIES * 2));
 }
 
 /** A keyless miniature cache: slots by key hash around a real policy instance. */
