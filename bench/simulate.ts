@@ -47,6 +47,7 @@ export function simulate(
   const free: number[] = [];
   const policy = createPolicy(policyName, {
     capacity,
+    // Sizes the typed arrays only: no decision of a policy depends on it (as in the store).
     expectedEntries: sizes === undefined ? capacity : Math.min(1 << 20, Math.ceil(capacity / 4096)),
     random: seededRandom(options.seed ?? 42),
     onEvict: (slot) => {

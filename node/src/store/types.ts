@@ -27,7 +27,7 @@ export interface StoreOptions {
   now?: () => number;
   /** Uniform [0, 1) random source (admission jitter). Default Math.random. */
   random?: () => number;
-  /** Sizing hint for the typed arrays and the frequency sketch. */
+  /** Sizing hint for the typed arrays (entries); no eviction decision depends on it. */
   expectedEntries?: number;
 }
 

@@ -22,6 +22,32 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(7)).toBe(before >> 1);
   });
 
+  it('grows without forgetting: every estimate is the same after doubling, and after growing 64x', () => {
+    const sketch = new FrequencySketch(16);
+    const keys = Array.from({ length: 40 }, (_, i) => Math.imul(i + 1, 0x9e3779b1));
+    keys.forEach((key, i) => {
+      for (let n = 0; n < 1 + (i % 9); n++) sketch.increment(key);
+    });
+    const before = keys.map((key) => sketch.frequency(key));
+    expect(Math.max(...before)).toBeGreaterThanOrEqual(9);
+    sketch.ensureCapacity(32);
+    expect(sketch.capacity).toBe(32);
+    expect(keys.map((key) => sketch.frequency(key))).toEqual(before);
+    sketch.ensureCapacity(2048);
+    expect(keys.map((key) => sketch.frequency(key))).toEqual(before);
+  });
+
+  it('halves at 10x its new size once grown, counting the additions made before', () => {
+    const sketch = new FrequencySketch(16); // sample size 160
+    for (let i = 0; i < 100; i++) sketch.increment(i);
+    sketch.ensureCapacity(32); // sample size 320: 220 more additions reach it
+    for (let i = 0; i < 12; i++) sketch.increment(7777);
+    for (let i = 0; i < 207; i++) sketch.increment(10_000 + i);
+    const before = sketch.frequency(7777);
+    sketch.increment(99_999);
+    expect(sketch.frequency(7777)).toBe(before >> 1);
+  });
+
   it('keeps estimates of distinct keys apart at its sized capacity (few collisions)', () => {
     const sketch = new FrequencySketch(4096);
     for (let k = 0; k < 4096; k++) sketch.increment(k * 2654435761);

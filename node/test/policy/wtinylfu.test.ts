@@ -118,11 +118,30 @@ describe('adaptive window', () => {
     expect(adaptiveFrequency).toBeGreaterThan(staticFrequency - 0.01);
   });
 
+  it('makes the same decisions whatever the expectedEntries hint: the hint sizes arrays only', () => {
+    // The store hints 1024 entries unless told otherwise; the sketch once took its size (and
+    // so its aging period) from the hint, so the same cache adapted differently by hint.
+    const evictions = (expectedEntries: number) => {
+      const { access, evicted, policy } = harness({ capacity: CAPACITY, expectedEntries });
+      for (const key of frequencyHeavy(40_000, 10_000_000)) access(key);
+      for (const key of recencyHeavy(40_000, 20_000_000)) access(key);
+      return { evicted, share: policy.windowShare };
+    };
+    const byCapacity = evictions(CAPACITY);
+    expect(byCapacity.evicted.length).toBeGreaterThan(10_000);
+    for (const hint of [16, 1024, 1 << 20]) {
+      const other = evictions(hint);
+      expect(other.share).toBe(byCapacity.share);
+      expect(other.evicted).toEqual(byCapacity.evicted);
+    }
+  });
+
   it('settles near LRU on a periodic sweep, not swinging with each phase', () => {
     // Keys 0..span-1 up, then back down, twelve times: each descent re-reads the most recent
-    // keys, so the best window is the whole cache (LRU). The shadows' sketches were once sized
-    // for 16 entries and the period stayed at 512 reads, so every share scored alike and the
-    // window swung with each phase: 0.646 against LRU's 0.719 here (0.690 now).
+    // keys, so the best window is the whole cache (LRU). The shadows' sketches were once 16
+    // entries, cleared at each growth, and the period stayed at 512 reads, so every share
+    // scored alike and the window swung with each phase: 0.646 against LRU's 0.719 here
+    // (0.690 now).
     function* sweep(span: number, rounds: number) {
       for (let r = 0; r < rounds; r++) {
         for (let k = 0; k < span; k++) yield k;
@@ -155,5 +174,18 @@ describe('weighted entries', () => {
       heaviest = Math.max(heaviest, policy.weight);
     }
     expect(heaviest).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe('frequency sketch sizing', () => {
+  it('follows the entries the cache will hold when full (capacity / mean weight), at most twice ahead', () => {
+    // 100-unit entries in a 1,000,000-unit cache: 10,000 entries when full.
+    const { policy, access } = harness({ capacity: 1_000_000, expectedEntries: 1 << 20 });
+    for (let k = 0; k < 100; k++) access(k, 100);
+    expect(policy.sketch.capacity).toBe(256); // twice the 100 resident, not the hint
+    for (let k = 100; k < 3000; k++) access(k, 100);
+    expect(policy.sketch.capacity).toBe(8192); // twice 3000, rounded up to a power of two
+    for (let k = 3000; k < 30_000; k++) access(k, 100);
+    expect(policy.sketch.capacity).toBe(16_384); // 10,000 when full: it stops there
   });
 });

@@ -4,10 +4,16 @@
  * Four rows of `width` counters packed eight to a Uint32; a key's estimate is the minimum of
  * its four counters. After `sampleSize` increments (10x the entries it is sized for) every
  * counter is halved, so old popularity fades and the estimate follows the recent workload.
+ *
+ * The sketch grows with the cache without forgetting: a counter's index is a key's mixed hash
+ * masked to the row width, so when the width doubles a key's new index is its old one or the
+ * old one plus the old width. Copying each row into both halves keeps every estimate exactly.
  */
 const DEPTH = 4;
 const MAX_COUNT = 15;
 const COUNTERS_PER_ENTRY = 4;
+/** The smallest size, in entries (one row is then 64 counters, eight words). */
+export const MIN_ENTRIES = 16;
 /** Row seeds: odd constants that spread one 32-bit hash into four independent-looking indices. */
 const SEEDS = [0x97cb3127, 0xb4b82e39, 0x9e3779b9, 0x85ebca6b];
 
@@ -24,17 +30,19 @@ export class FrequencySketch {
     this.ensureCapacity(expectedEntries);
   }
 
-  /** Grows the sketch (forgetting its counts) when the cache holds more entries than it was sized for. */
+  /** Grows the sketch, keeping its counts, when the cache holds more entries than it was sized for. */
   ensureCapacity(entries: number): void {
-    const wanted = Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(1, entries))));
+    const wanted = Math.max(MIN_ENTRIES, 2 ** Math.ceil(Math.log2(Math.max(1, entries))));
     if (wanted <= this.capacity) return;
     this.capacity = wanted;
     // Four counters per entry in each row (8 bytes an entry in all), as Caffeine sizes it.
     const width = wanted * COUNTERS_PER_ENTRY;
     this.mask = width - 1;
+    const old = this.table;
     this.table = new Uint32Array((width * DEPTH) / 8);
+    copyRows(old, this.table);
+    // The additions so far count towards the next halving, now 10x the new size away.
     this.sampleSize = 10 * wanted;
-    this.additions = 0;
   }
 
   /** The estimated recent frequency of `hash`, 0..15. */
@@ -80,6 +88,17 @@ export class FrequencySketch {
     const x = Math.imul(h ^ (h >>> 15), SEEDS[row]);
     // Row r uses its own quarter of the table so the rows stay independent.
     return (((x ^ (x >>> 13)) >>> 0) & this.mask) + row * (this.mask + 1);
+  }
+}
+
+/** Tiles each row of `from` over the wider row of `to`: every key keeps its counters. */
+function copyRows(from: Uint32Array, to: Uint32Array): void {
+  const fromRow = from.length / DEPTH;
+  const toRow = to.length / DEPTH;
+  if (fromRow === 0) return;
+  for (let row = 0; row < DEPTH; row++) {
+    const counters = from.subarray(row * fromRow, (row + 1) * fromRow);
+    for (let at = 0; at < toRow; at += fromRow) to.set(counters, row * toRow + at);
   }
 }
 

@@ -30,22 +30,14 @@ const DECAY = 0.9;
 /** The best share must lead the current one by this fraction of the scored reads to move it. */
 const SWITCH_MARGIN = 0.005;
 
-export type ShadowFactory = (
-  capacity: number,
-  onEvict: EvictionSink,
-  windowShare: number,
-  expectedEntries: number,
-) => EvictionPolicy;
+/**
+ * Builds a shadow policy. Its sketch, like the real one, follows the entries it holds, so a
+ * shadow ages and collides its counts as the real cache does at `rate` times the scale.
+ */
+export type ShadowFactory = (capacity: number, onEvict: EvictionSink, windowShare: number) => EvictionPolicy;
 
 export interface WindowTunerOptions {
   capacity: number;
-  /**
-   * The entries the real cache's sketch is sized for. Each shadow's sketch is sized for the
-   * same number times the sampling rate: a shadow must age and collide its counts as the real
-   * cache does, or it scores a different policy (a shadow with a 16-entry sketch forgets so
-   * fast that every share behaved like LRU on a looping trace).
-   */
-  expectedEntries: number;
   random: () => number;
   onChoice: (share: number) => void;
   makeShadow: ShadowFactory;
@@ -149,13 +141,8 @@ export class WindowTuner {
 
   private rebuild(): void {
     const capacity = Math.max(1, Math.floor(this.options.capacity * this.rate));
-    const entries = Math.max(
-      16,
-      Math.ceil(Math.max(this.residentEntries, this.options.expectedEntries) * this.rate),
-    );
-    this.shadows = WINDOW_SHARES.map(
-      (share) => new ShadowCache(capacity, share, entries, this.options.makeShadow),
-    );
+    const entries = Math.max(16, Math.ceil(this.residentEntries * this.rate));
+    this.shadows = WINDOW_SHARES.map((share) => new ShadowCache(capacity, share, this.options.makeShadow));
     this.scores.fill(0);
     this.reads = 0;
     this.scoredReads = 0;
@@ -175,8 +162,8 @@ class ShadowCache {
   private readonly free: number[] = [];
   private readonly policy: EvictionPolicy;
 
-  constructor(capacity: number, share: number, entries: number, make: ShadowFactory) {
-    this.policy = make(capacity, (slot) => this.evicted(slot), share, entries);
+  constructor(capacity: number, share: number, make: ShadowFactory) {
+    this.policy = make(capacity, (slot) => this.evicted(slot), share);
   }
 
   isFull(): boolean {

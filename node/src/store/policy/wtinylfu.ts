@@ -14,7 +14,7 @@
  * best, so the policy follows workloads that shift between recency and frequency.
  */
 import type { EvictionPolicy, EvictionSink, PolicyOptions } from './policy.js';
-import { FrequencySketch } from './sketch.js';
+import { FrequencySketch, MIN_ENTRIES } from './sketch.js';
 import { SlotLists } from './slot-list.js';
 import { WindowTuner } from './window-tuner.js';
 
@@ -28,6 +28,10 @@ export const INITIAL_WINDOW_SHARE = 0.01;
 /** A candidate at least this frequent may be admitted at random (hash-flooding defence). */
 export const RANDOM_ADMISSION_THRESHOLD = 6;
 export const RANDOM_ADMISSION_CHANCE = 1 / 128;
+/** The sketch is sized for at most this many entries (32 MiB) beyond the ones resident. */
+const MAX_PROJECTED_ENTRIES = 1 << 22;
+/** Entries resident before their mean weight is trusted for the projection. */
+const PROJECTION_SAMPLE = 64;
 
 export interface WTinyLfuOptions extends PolicyOptions {
   /** Starting share of capacity for the window, 0..1. Default 1%. */
@@ -57,7 +61,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.onEvict = options.onEvict;
     this.random = options.random ?? Math.random;
     const expected = Math.max(16, Math.min(options.expectedEntries ?? options.capacity, 1 << 20));
-    this.sketch = new FrequencySketch(expected);
+    // The sketch is sized for the entries the cache will hold when full (capacity / mean entry
+    // weight, exact for unit weights), projected from those it holds (see add), never from the
+    // hint: its size sets how fast it ages, and a hint is only a guess (the store's default is
+    // 1024 whatever the cache holds). The hint sizes the typed arrays alone: no decision uses it.
+    this.sketch = new FrequencySketch(MIN_ENTRIES);
     this.lists = new SlotLists(3, Math.min(expected, 1 << 16));
     this.weights = new Float64Array(this.lists.slotCapacity);
     this.setWindowShare(options.windowShare ?? INITIAL_WINDOW_SHARE);
@@ -66,15 +74,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
         ? undefined
         : new WindowTuner({
             capacity: this.capacity,
-            expectedEntries: expected,
             random: this.random,
             onChoice: (share) => this.setWindowShare(share),
-            makeShadow: (capacity, onEvict, windowShare, expectedEntries) =>
+            makeShadow: (capacity, onEvict, windowShare) =>
               new WTinyLfuPolicy({
                 capacity,
                 onEvict,
                 windowShare,
-                expectedEntries,
+                expectedEntries: MIN_ENTRIES, // a shadow's arrays grow as it fills
                 adaptive: false,
                 random: this.random,
               }),
@@ -136,9 +143,19 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.lists.setTag(slot, hash);
     this.windowWeight += weight;
     this.total += weight;
-    if (this.size > this.sketch.capacity) this.sketch.ensureCapacity(this.size);
+    // The sketch grows ahead of the cache while it fills, so the counts it carries into its
+    // full size were taken at a low load (following the resident count alone gave P12 at
+    // 524288 60.87, not 61.75), but at most twice ahead: its memory follows the entries held.
+    const sketchEntries = Math.max(this.size, Math.min(2 * this.size, this.projectedEntries()));
+    if (sketchEntries > this.sketch.capacity) this.sketch.ensureCapacity(sketchEntries);
     this.tuner?.recordInsert(hash, weight, this.size);
     this.evict();
+  }
+
+  /** Entries at capacity if they weigh what the resident ones do on average (0 until a sample). */
+  private projectedEntries(): number {
+    if (this.size < PROJECTION_SAMPLE) return 0;
+    return Math.min(MAX_PROJECTED_ENTRIES, Math.ceil((this.capacity * this.size) / this.total));
   }
 
   update(slot: number, hash: number, weight: number): void {
