@@ -77,6 +77,57 @@ test('SIGSTOP of one node: writes still succeed; after SIGCONT its hints arrive 
   expect(await writer.lost(ids)).toEqual([]);
 });
 
+test('SIGSTOP of an owner: "all" fails with 503 (a hint is not an owner), "quorum" succeeds; after SIGCONT "all" reads the quorum write', async () => {
+  const cluster = await startCluster(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const paused = cluster.nodes.get(ids[2])!;
+  const ring = buildRing(cluster.ring);
+  // Keys owned by the paused node and one other; asked through that other owner.
+  const keys = Array.from({ length: 400 }, (_, i) => `all${i}`)
+    .filter((key) => replicasOf(ring, key).all.includes(paused.id))
+    .slice(0, 6);
+  const via = (key: string) => cluster.url(replicasOf(ring, key).all.find((id) => id !== paused.id)!);
+  const request = async (key: string, consistency: string, init: RequestInit = {}) => {
+    const response = await fetch(`${via(key)}/v1/keys/${key}`, {
+      ...init,
+      headers: { 'x-consistency': consistency },
+      signal: AbortSignal.timeout(15_000),
+    });
+    return { status: response.status, body: await response.text() };
+  };
+  for (const key of keys) expect((await request(key, 'all', { method: 'PUT', body: 'v1' })).status).toBe(201);
+  expect((await request(keys[0], 'all')).body).toBe('v1');
+
+  paused.child.kill('SIGSTOP');
+  try {
+    for (const key of keys) {
+      const strict = await request(key, 'all', { method: 'PUT', body: `v2-${key}` });
+      expect([key, strict.status]).toEqual([key, 503]);
+      expect(JSON.parse(strict.body).error.code).toBe('UNAVAILABLE');
+      const read = await request(key, 'all');
+      expect([key, read.status]).toEqual([key, 503]);
+      expect(JSON.parse(read.body).error.message).toContain('under "all"');
+      // The same write under quorum is acknowledged: the frozen owner's copy waits as a hint.
+      expect((await request(key, 'quorum', { method: 'PUT', body: `v3-${key}` })).status).toBe(204);
+      expect(await request(key, 'quorum')).toEqual({ status: 200, body: `v3-${key}` });
+    }
+  } finally {
+    paused.child.kill('SIGCONT');
+  }
+  // Once the owner answers again, "all" works and every owner has the newest value.
+  await waitFor(
+    'reads under "all" after SIGCONT',
+    async () => {
+      for (const key of keys) {
+        const read = await request(key, 'all');
+        if (read.status !== 200 || read.body !== `v3-${key}`) return false;
+      }
+      return true;
+    },
+    20_000,
+  );
+});
+
 test('SIGCONT: the resumed node answers quorum reads with the writes made while it was frozen', async () => {
   const cluster = await startCluster(3);
   const ids = [...cluster.nodes.keys()].sort();

@@ -307,7 +307,13 @@ export class Cluster {
     const hit = replica.store.slotOf(key) >= 0; // counts the hit or miss
     const local = replica.read(key);
     const others = replicas.all.filter((id) => id !== selfId);
-    const wanted = hit ? Math.max(0, acksNeeded(level, readView(replicas).length) - 1) : others.length;
+    if (level === 'all') {
+      // Every owner in the read view must answer: one known to be down fails the read at once.
+      const down = readView(replicas).filter((id) => id !== selfId && this.suspected(id));
+      if (down.length > 0) throw unavailableRead(key, down);
+    }
+    const wanted =
+      hit && level !== 'all' ? Math.max(0, acksNeeded(level, readView(replicas).length) - 1) : others.length;
     const asked = others.filter((id) => !this.suspected(id)).slice(0, wanted);
     const started = this.options.now();
     const answers = await Promise.all(
@@ -321,6 +327,10 @@ export class Cluster {
         ),
       ),
     );
+    if (level === 'all') {
+      const silent = answers.filter((a) => !a.ok && readView(replicas).includes(a.id)).map((a) => a.id);
+      if (silent.length > 0) throw unavailableRead(key, silent);
+    }
     let best = local;
     for (const { entry } of answers)
       if (entry !== undefined && (best === undefined || entry.version > best.version)) best = entry;
@@ -339,10 +349,15 @@ export class Cluster {
     return best;
   }
 
-  /** Sends `entry` to every other replica; resolves once `level` holds in both views (or fails with 503). */
+  /**
+   * Sends `entry` to every other replica; resolves once `level` holds in both views (or fails
+   * with 503). Under `one` and `quorum` a hint held by a fallback node counts for an owner that
+   * is down (a sloppy quorum: the write stays available and durable); `all` counts owners only.
+   */
   private replicate(entry: ReplicaEntry, replicas: Replicas, level: Consistency): Promise<void> {
     const self = this.options.selfId;
     const acked = new Set([self]);
+    const countsHints = level !== 'all';
     const others = replicas.all.filter((id) => id !== self);
     if (writeSatisfied(replicas, acked, level) && others.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -359,7 +374,7 @@ export class Cluster {
             new ApiError(
               503,
               'UNAVAILABLE',
-              `only ${acked.size} of ${replicas.all.length} replicas acknowledged; the write may be applied partially — retry`,
+              `only ${acked.size} of ${replicas.all.length} replicas acknowledged${countsHints ? '' : ' (hints held for owners that are down do not count under "all")'}; the write may be applied partially — retry`,
             ),
           );
         }
@@ -367,8 +382,8 @@ export class Cluster {
       check();
       for (const id of others) {
         this.sendOrHint(id, entry, replicas).then(
-          (ok) => {
-            if (ok) acked.add(id);
+          (held) => {
+            if (held === 'owner' || (held === 'hint' && countsHints)) acked.add(id);
             pending--;
             check();
           },
@@ -381,14 +396,21 @@ export class Cluster {
     });
   }
 
-  /** Delivers to `id`, or to a fallback node that holds a hint for it; true when someone holds it. */
-  private async sendOrHint(id: string, entry: ReplicaEntry, replicas: Replicas): Promise<boolean> {
+  /**
+   * Delivers to `id` ('owner'), or to a fallback node that holds a hint for it ('hint'); when
+   * neither answers, keeps the hint here ('none': nobody else holds the entry yet).
+   */
+  private async sendOrHint(
+    id: string,
+    entry: ReplicaEntry,
+    replicas: Replicas,
+  ): Promise<'owner' | 'hint' | 'none'> {
     const { peers } = this.options;
     if (!this.suspected(id)) {
       const started = this.options.now();
       try {
         await this.replication.apply(this.address(id), entry);
-        return true;
+        return 'owner';
       } catch (err) {
         if (!(err instanceof PeerError)) throw err;
         this.suspect(id, started);
@@ -399,14 +421,14 @@ export class Cluster {
       const started = this.options.now();
       try {
         await peers.apply(this.address(fallback), [entry], id);
-        return true;
+        return 'hint';
       } catch {
         this.suspect(fallback, started);
       }
     }
     this.hints.add(id, entry);
     this.counters.hintsStored++;
-    return false;
+    return 'none';
   }
 
   /** `id` failed a call made at `started`; unless this process was frozen meanwhile, skip it for a while. */
@@ -574,4 +596,13 @@ export class Cluster {
       ...this.counters,
     };
   }
+}
+
+/** A read under `all` that some owners of `key` did not answer. */
+function unavailableRead(key: string, silent: readonly string[]): ApiError {
+  return new ApiError(
+    503,
+    'UNAVAILABLE',
+    `read of key ${JSON.stringify(key)} under "all": no answer from ${silent.join(', ')} — retry, or read with "quorum"`,
+  );
 }

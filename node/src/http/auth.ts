@@ -9,12 +9,16 @@ export type TokenCheck = (authorization: string | undefined) => void;
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
+const BEARER = /^bearer +/i;
+
 /** Returns a check that throws 401 unless `Authorization: Bearer <token>` matches; no token: no check. */
 export function bearerCheck(token: string | undefined): TokenCheck {
   if (token === undefined) return () => {};
   const expected = digest(token);
   return (authorization) => {
-    const presented = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
+    // The scheme is case-insensitive (RFC 9110 §11.1): some clients send "bearer".
+    const scheme = BEARER.exec(authorization ?? '');
+    const presented = scheme === null ? '' : (authorization as string).slice(scheme[0].length).trim();
     if (!timingSafeEqual(digest(presented), expected) || presented.length === 0) {
       throw new ApiError(
         401,

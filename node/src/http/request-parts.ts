@@ -85,11 +85,12 @@ export function formatEtag(version: number): string {
 }
 
 /**
- * Parses `*` or a comma-separated list of quoted ETags. Weak ETags (W/"...") are accepted by
- * the syntax but never match, as RFC 9110 requires for strong comparison; an ETag this node
- * could not have produced is simply one that matches nothing.
+ * Parses `*` or a comma-separated list of quoted ETags. RFC 9110 compares If-Match strongly,
+ * so a weak ETag (W/"...") there never matches, and If-None-Match weakly, so W/"7" matches
+ * version 7 there. An ETag this node could not have produced is one that matches nothing.
  */
 export function parseEtagCondition(name: string, header: string | undefined): EtagCondition | undefined {
+  const weakMatches = name === 'If-None-Match';
   if (header === undefined) return undefined;
   const text = header.trim();
   if (text === '*') return { any: true };
@@ -98,7 +99,7 @@ export function parseEtagCondition(name: string, header: string | undefined): Et
   let matched = 0;
   for (let m = pattern.exec(text); m !== null && m[0].length > 0; m = pattern.exec(text)) {
     matched = pattern.lastIndex;
-    if (m[1] === undefined && /^\d{1,16}$/.test(m[2])) versions.push(Number(m[2]));
+    if ((m[1] === undefined || weakMatches) && /^\d{1,16}$/.test(m[2])) versions.push(Number(m[2]));
     if (pattern.lastIndex >= text.length) break;
   }
   if (text.length === 0 || matched !== text.length) {

@@ -38,6 +38,9 @@ describe('auth', () => {
     expect((await fetch(url, { method: 'PUT', body: 'x', headers })).status).toBe(201);
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers })).status).toBe(200);
+    // The scheme is case-insensitive (RFC 9110): "bearer" and "BEARER" work too.
+    for (const scheme of ['bearer', 'BEARER'])
+      expect((await fetch(url, { headers: { authorization: `${scheme} ${TOKEN}` } })).status).toBe(200);
     expect((await fetch(`${node.url}/v1/status`)).status).toBe(401);
     expect((await fetch(`${node.url}/v1/batch/get`, { method: 'POST', body: '{"keys":[]}' })).status).toBe(
       401,

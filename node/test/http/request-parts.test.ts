@@ -34,10 +34,11 @@ test('TTL is a whole number of milliseconds within bounds', () => {
   }
 });
 
-test('ETag conditions: *, lists, weak tags never match', () => {
+test('ETag conditions: *, lists; weak tags match under If-None-Match only', () => {
   expect(parseEtagCondition('If-Match', '*')).toEqual({ any: true });
   expect(parseEtagCondition('If-Match', '"1", "22" ,"333"')).toEqual({ any: false, versions: [1, 22, 333] });
   expect(parseEtagCondition('If-Match', 'W/"5"')).toEqual({ any: false, versions: [] });
+  expect(parseEtagCondition('If-None-Match', 'W/"5", "6"')).toEqual({ any: false, versions: [5, 6] });
   expect(parseEtagCondition('If-Match', '"not-ours"')).toEqual({ any: false, versions: [] });
   for (const bad of ['', 'x', '"1" "2"', '"1",,', '"unterminated']) {
     expect(codeOf(() => parseEtagCondition('If-Match', bad))).toBe('INVALID_HEADER');
