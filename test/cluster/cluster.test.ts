@@ -128,6 +128,40 @@ test('SIGSTOP of an owner: "all" fails with 503 (a hint is not an owner), "quoru
   );
 });
 
+test('through a node that holds no copy: answers framed as the owner frames them, preconditions as on a single node', async () => {
+  const cluster = await startCluster(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const ring = buildRing(cluster.ring);
+  const key = Array.from({ length: 100 }, (_, i) => `fw${i}`).find(
+    (k) => !replicasOf(ring, k).all.includes(ids[0]),
+  )!;
+  const url = `${cluster.url(ids[0])}/v1/keys/${key}`;
+  const exchange = async (init: RequestInit = {}) => {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    const body = await response.text();
+    return {
+      status: response.status,
+      length: response.headers.get('content-length'),
+      chunked: response.headers.get('transfer-encoding'),
+      body,
+    };
+  };
+  expect(await exchange({ method: 'PUT', body: 'forwarded' })).toEqual({
+    status: 201,
+    length: '0',
+    chunked: null,
+    body: '',
+  });
+  expect(await exchange()).toEqual({ status: 200, length: '9', chunked: null, body: 'forwarded' });
+  const refused = await exchange({ method: 'DELETE', headers: { 'If-None-Match': '*' } });
+  expect(refused).toMatchObject({ status: 412, chunked: null });
+  expect(Number(refused.length)).toBe(Buffer.byteLength(refused.body));
+  expect(await exchange({ method: 'DELETE' })).toMatchObject({ status: 204, body: '' });
+  const missing = await exchange();
+  expect(missing).toMatchObject({ status: 404, chunked: null });
+  expect(JSON.parse(missing.body).error.code).toBe('NOT_FOUND');
+});
+
 test('SIGCONT: the resumed node answers quorum reads with the writes made while it was frozen', async () => {
   const cluster = await startCluster(3);
   const ids = [...cluster.nodes.keys()].sort();

@@ -13,7 +13,7 @@
  */
 import { ApiError, notFound } from '../http/errors.js';
 import { checkWritePreconditions, type Reply } from '../http/key-ops.js';
-import { etagMatches, formatEtag, type Preconditions } from '../http/request-parts.js';
+import { etagMatches, formatEtag, writeAllowed, type Preconditions } from '../http/request-parts.js';
 import type { Consistency } from '../http/config.js';
 import type { Logger } from '../log.js';
 import {
@@ -232,7 +232,10 @@ export class Cluster {
       if (length !== undefined) headers.push('content-length', String(length));
       return { status: response.status, headers };
     }
-    return { status: response.status, headers, body: response.status === 204 ? undefined : response.body };
+    if (response.status === 204 || response.status === 304) return { status: response.status, headers };
+    // Framed as the coordinator framed it: a length, not chunks (clients read Content-Length).
+    headers.push('content-length', String(response.body.length));
+    return { status: response.status, headers, body: response.body };
   }
 
   private async write(request: KeyRequest, replicas: Replicas): Promise<Reply> {
@@ -252,10 +255,7 @@ export class Cluster {
     const { replica } = this.options;
     const current = await this.newest(request.key, replicas, 'one');
     if (current === undefined || current.tombstone) throw notFound(request.key);
-    if (
-      request.conditions.ifMatch !== undefined &&
-      !etagMatches(request.conditions.ifMatch, current.version)
-    ) {
+    if (!writeAllowed(request.conditions, current.version)) {
       throw new ApiError(
         412,
         'PRECONDITION_FAILED',

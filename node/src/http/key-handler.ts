@@ -165,6 +165,8 @@ export function createKeyHandler(
     try {
       const headers = req.headers;
       ctx.checkToken(headers.authorization);
+      // The method first: a POST is refused as a POST, whatever its key or headers.
+      if (operation === 'other') throw methodNotAllowed(req.method);
       const url = req.url as string;
       const query = url.indexOf('?');
       const key = decodeKey(url.slice(KEYS_PREFIX.length, query < 0 ? url.length : query));
@@ -173,7 +175,7 @@ export function createKeyHandler(
         config.consistency,
       );
       const conditions = parsePreconditions(headers['if-match'], headers['if-none-match']);
-      if (ctx.cluster.active && operation !== 'other') {
+      if (ctx.cluster.active) {
         clusterRequest(operation, key, consistency, conditions, req, res, started);
         return;
       }
@@ -213,10 +215,6 @@ export function createKeyHandler(
           );
           return;
         }
-        default:
-          throw new ApiError(405, 'METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on keys`, {
-            Allow: ALLOW,
-          });
       }
     } catch (err) {
       fail(operation, started, req, res, err);
@@ -237,4 +235,8 @@ function operationOf(method: string | undefined): KeyOperation | 'other' {
     default:
       return 'other';
   }
+}
+
+function methodNotAllowed(method: string | undefined): ApiError {
+  return new ApiError(405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed on keys`, { Allow: ALLOW });
 }

@@ -249,6 +249,10 @@ describe('routes', () => {
       code: 'METHOD_NOT_ALLOWED',
       message: 'method PATCH is not allowed on keys',
     });
+    // The method is refused before the key is read: a bad key does not turn it into a 400.
+    const badKey = await fetch(`${node.url}/v1/keys/%ZZ`, { method: 'POST', body: 'x' });
+    expect(badKey.status).toBe(405);
+    expect((await errorOf(badKey)).code).toBe('METHOD_NOT_ALLOWED');
     const health = await fetch(`${node.url}/healthz`, { method: 'DELETE' });
     expect(health.status).toBe(405);
     expect(health.headers.get('allow')).toBe('GET, HEAD');
