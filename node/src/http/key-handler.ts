@@ -60,6 +60,28 @@ export function isKeyPath(url: string): boolean {
   return url.startsWith('/v1/keys') && (url.length === 8 || url[8] === '/' || url[8] === '?');
 }
 
+/**
+ * For `Expect: 100-continue`: whether a key request will be answered without its body (a
+ * method that takes none, a bad token, key or header, or a declared length over the limit).
+ * The client is then answered at once instead of being invited to upload what is refused.
+ */
+export function answersBeforeBody(ctx: KeyHandlerContext, req: IncomingMessage): boolean {
+  if (req.method !== 'PUT') return true;
+  const headers = req.headers;
+  try {
+    ctx.checkToken(headers.authorization);
+    const url = req.url as string;
+    const query = url.indexOf('?');
+    decodeKey(url.slice(KEYS_PREFIX.length, query < 0 ? url.length : query));
+    parseConsistency(headers['x-consistency'] as string | undefined, ctx.config.consistency);
+    parsePreconditions(headers['if-match'], headers['if-none-match']);
+    parseTtl(headers['x-ttl-ms'] as string | undefined);
+  } catch {
+    return true;
+  }
+  return Number(headers['content-length'] ?? 0) > ctx.config.maxValueSize;
+}
+
 export function createKeyHandler(
   ctx: KeyHandlerContext,
 ): (req: IncomingMessage, res: ServerResponse) => void {

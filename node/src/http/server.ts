@@ -15,7 +15,7 @@ import { bearerCheck } from './auth.js';
 import { createNodeMetrics } from './metrics.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 import { createApp } from './app.js';
-import { createKeyHandler, isKeyPath } from './key-handler.js';
+import { answersBeforeBody, createKeyHandler, isKeyPath } from './key-handler.js';
 import { createApplyHandler, isApply } from './apply-handler.js';
 import { createEntriesHandler, entryKeySegment } from './entries-handler.js';
 import { epochLearner } from './peer-epoch.js';
@@ -114,6 +114,12 @@ export async function startNode(
     }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+  });
+  // Expect: 100-continue. Node would invite every body; a key request that will be refused
+  // is answered at once instead (curl sends the header for bodies over 1 MB).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!isKeyPath(req.url as string) || !answersBeforeBody(context, req)) res.writeContinue();
+    server.emit('request', req, res);
   });
   server.on('upgrade', streams.upgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));

@@ -55,6 +55,35 @@ describe('slow clients', () => {
   });
 });
 
+test('Expect: 100-continue: a body that will be refused is not invited; one that will be stored is', async () => {
+  const node = await startNodeProcess(['--max-value-size', '1000', '--token', 'a-token-of-16-chars-or-more']);
+  const auth = 'Authorization: Bearer a-token-of-16-chars-or-more\r\n';
+  const head = (key: string, length: number, extra = '') =>
+    `PUT /v1/keys/${key} HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n${extra}\r\n`;
+  // Refused ones: the final answer comes first, without the body ever being sent.
+  for (const [request, status] of [
+    [head('big', 1001, auth), 413],
+    [head('nobody', 10), 401],
+    [head('%ZZ', 10, auth), 400],
+    [head('ttl', 10, `${auth}X-TTL-Ms: -1\r\n`), 400],
+  ] as const) {
+    const { response } = await rawRequest(node.port, request);
+    expect([request.split(' ')[1], response?.status]).toEqual([request.split(' ')[1], status]);
+  }
+  // An accepted one: 100 Continue, then the body, then 201.
+  const socket = await socketTo(node.port);
+  const interim = readResponse(socket);
+  socket.write(head('small', 5, auth));
+  expect((await interim).response?.status).toBe(100);
+  const final = readResponse(socket);
+  socket.write('hello');
+  expect((await final).response?.status).toBe(201);
+  const read = await fetch(`${node.url}/v1/keys/small`, {
+    headers: { authorization: 'Bearer a-token-of-16-chars-or-more' },
+  });
+  expect(await read.text()).toBe('hello');
+});
+
 test('connections over --max-connections get 503 and are closed; freed slots are reused', async () => {
   const node = await startNodeProcess(['--max-connections', '3']);
   const held = await Promise.all([1, 2, 3].map(() => socketTo(node.port)));
