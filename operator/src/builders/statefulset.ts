@@ -24,7 +24,15 @@ export const TERMINATION_GRACE_SECONDS = 60;
  * needs the peer token, which an httpGet hook could only carry written into the pod spec; the
  * command reads it from the mounted file and can wait for the hand-off to finish.
  */
-export const DRAIN_COMMAND = ['node', '/app/bin/ringcache.js', 'drain'];
+export const DRAIN_COMMAND = [
+  'node',
+  '/app/bin/ringcache.js',
+  'drain',
+  // The whole grace period but 5 s for the shutdown after SIGTERM (the command's own default,
+  // 25 s, would give up on a large node's hand-off with half the grace period left).
+  '--timeout-ms',
+  String((TERMINATION_GRACE_SECONDS - 5) * 1000),
+];
 
 export interface StatefulSetOptions {
   /** Pods to run now, as the scaling state machine decided. */

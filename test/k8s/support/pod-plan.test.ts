@@ -190,7 +190,7 @@ describe('processEnv and commands', () => {
       RINGCACHE_PEER_TOKEN_FILE: '/tmp/pod/volumes/tokens/peer-token',
     });
     expect(containerCommand(container, cli)).toEqual([...run, 'node']);
-    expect(preStopCommand(container, cli)).toEqual([...run, 'drain']);
+    expect(preStopCommand(container, cli)).toEqual([...run, 'drain', '--timeout-ms', '55000']);
     expect(readinessPath(container)).toBe('/readyz');
     expect(terminationGraceMs(pod)).toBe(60_000);
   });
