@@ -134,7 +134,7 @@ test("the stand-in runs the operator's StatefulSet pods as ringcache processes, 
   expect(leaving.process.child.exitCode).toBe(0);
   expect(kubelet.pods().map((p) => p.name)).toEqual(['rc-0']);
   const log = readFileSync(kubelet.logPath, 'utf8');
-  expect(log).toMatch(/pod rc-1: preStop node \/app\/bin\/ringcache.js drain ok/);
+  expect(log).toMatch(/pod rc-1: preStop node \/app\/bin\/ringcache.js drain --timeout-ms 55000 ok/);
   expect((await httpRequest(`${rc0.url}/healthz`)).status).toBe(200);
 
   // A process that dies by itself fails its pod; the StatefulSet controller replaces the pod and

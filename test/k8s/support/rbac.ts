@@ -10,20 +10,17 @@ export interface Rule {
   scope: 'cluster' | 'lease';
 }
 
-const rw = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
-
 export const OPERATOR_RULES: Rule[] = [
-  { group: 'ringcache.io', resource: 'cacheclusters', verbs: ['get', 'list', 'watch', 'patch', 'update'], scope: 'cluster' },
-  { group: 'ringcache.io', resource: 'cacheclusters/status', verbs: ['get', 'patch', 'update'], scope: 'cluster' },
+  { group: 'ringcache.io', resource: 'cacheclusters', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
+  { group: 'ringcache.io', resource: 'cacheclusters/status', verbs: ['patch'], scope: 'cluster' },
   { group: 'ringcache.io', resource: 'cacheclusters/finalizers', verbs: ['update'], scope: 'cluster' },
-  { group: 'apps', resource: 'statefulsets', verbs: rw, scope: 'cluster' },
-  { group: '', resource: 'services', verbs: rw, scope: 'cluster' },
-  { group: '', resource: 'configmaps', verbs: rw, scope: 'cluster' },
-  { group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'patch'], scope: 'cluster' },
+  { group: 'apps', resource: 'statefulsets', verbs: ['get', 'list', 'watch', 'create', 'patch'], scope: 'cluster' },
+  { group: '', resource: 'services', verbs: ['create', 'patch'], scope: 'cluster' },
+  { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['create', 'patch'], scope: 'cluster' },
+  { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update'], scope: 'cluster' },
+  { group: '', resource: 'secrets', verbs: ['get', 'create'], scope: 'cluster' },
   { group: '', resource: 'pods', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
-  { group: '', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster' },
-  { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'], scope: 'cluster' },
-  { group: 'policy', resource: 'poddisruptionbudgets', verbs: rw, scope: 'cluster' },
+  { group: '', resource: 'events', verbs: ['create'], scope: 'cluster' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'lease' },
 ];
 
