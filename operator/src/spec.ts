@@ -13,6 +13,8 @@ import type {
   ClusterContext,
   Consistency,
   EvictionPolicyName,
+  ImagePullPolicy,
+  PodPlacement,
   ResolvedSpec,
   ResourceRequirements,
 } from './types.js';
@@ -35,7 +37,7 @@ export const MAX_REPLICATION_FACTOR = 5;
 export const MIN_MAX_MEMORY = '16Mi';
 /** Byte quantities only: no milli-bytes, no exponents (the same pattern as the CRD). */
 export const MAX_MEMORY_PATTERN = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-/** A Secret name is a DNS-1123 subdomain. */
+/** A Secret (or PriorityClass) name is a DNS-1123 subdomain. */
 export const SECRET_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -93,6 +95,7 @@ export function resolveSpec(raw: CacheClusterSpec | unknown): ResolvedSpec {
   }
   const resources = resourceRequirements(spec.resources, problems);
   const auth = authSpec(spec.auth, problems);
+  const placement = podPlacement(spec, problems);
 
   if (problems.length === 0 && replicationFactor > replicas && replicas !== 0) {
     problems.push(
@@ -110,7 +113,54 @@ export function resolveSpec(raw: CacheClusterSpec | unknown): ResolvedSpec {
     maxMemoryBytes,
     evictionPolicy,
     auth,
+    placement,
   };
+}
+
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
+/** The pod placement fields, shape-checked only: their content is core/v1's to validate. */
+function podPlacement(spec: Record<string, unknown>, problems: string[]): PodPlacement {
+  const out: PodPlacement = {};
+  const { imagePullPolicy, imagePullSecrets, nodeSelector, tolerations, affinity, priorityClassName } = spec;
+  if (imagePullPolicy !== undefined) {
+    if (!(PULL_POLICIES as readonly unknown[]).includes(imagePullPolicy))
+      problems.push(
+        `imagePullPolicy must be one of ${PULL_POLICIES.join(', ')}, got ${JSON.stringify(imagePullPolicy)}`,
+      );
+    else out.imagePullPolicy = imagePullPolicy as ImagePullPolicy;
+  }
+  if (imagePullSecrets !== undefined) {
+    const ok =
+      Array.isArray(imagePullSecrets) &&
+      imagePullSecrets.every(
+        (s) => isObject(s) && typeof s.name === 'string' && SECRET_NAME_PATTERN.test(s.name),
+      );
+    if (!ok) problems.push('imagePullSecrets must be a list of {name: <Secret name>}');
+    else out.imagePullSecrets = imagePullSecrets.map((s) => ({ name: (s as { name: string }).name }));
+  }
+  if (nodeSelector !== undefined) {
+    if (!isObject(nodeSelector) || !Object.values(nodeSelector).every((v) => typeof v === 'string'))
+      problems.push('nodeSelector must be a map of label to string value');
+    else out.nodeSelector = { ...(nodeSelector as Record<string, string>) };
+  }
+  if (tolerations !== undefined) {
+    if (!Array.isArray(tolerations) || !tolerations.every(isObject))
+      problems.push('tolerations must be a list of objects (core/v1 Toleration)');
+    else out.tolerations = tolerations.map((t) => ({ ...t }));
+  }
+  if (affinity !== undefined) {
+    if (!isObject(affinity)) problems.push('affinity must be an object (core/v1 Affinity)');
+    else out.affinity = { ...affinity };
+  }
+  if (priorityClassName !== undefined) {
+    if (typeof priorityClassName !== 'string' || !SECRET_NAME_PATTERN.test(priorityClassName))
+      problems.push(
+        `priorityClassName must be a PriorityClass name, got ${JSON.stringify(priorityClassName)}`,
+      );
+    else out.priorityClassName = priorityClassName;
+  }
+  return out;
 }
 
 function integer(

@@ -30,7 +30,23 @@ export interface AuthSpec {
   secretName?: string;
 }
 
-export interface CacheClusterSpec {
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/**
+ * Where and how the cache node pods are scheduled and pulled: passed to the pod spec as given
+ * (core/v1 shapes; the API server validates them when the StatefulSet is applied).
+ */
+export interface PodPlacement {
+  imagePullPolicy?: ImagePullPolicy;
+  imagePullSecrets?: Array<{ name: string }>;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Array<Record<string, unknown>>;
+  /** Replaces the default preferred anti-affinity (one pod per machine) when set. */
+  affinity?: Record<string, unknown>;
+  priorityClassName?: string;
+}
+
+export interface CacheClusterSpec extends PodPlacement {
   replicas?: number;
   image?: string;
   resources?: ResourceRequirements;
@@ -53,6 +69,7 @@ export interface ResolvedSpec {
   maxMemoryBytes: number;
   evictionPolicy: EvictionPolicyName;
   auth: AuthSpec;
+  placement: PodPlacement;
 }
 
 /** metav1.Condition. */

@@ -169,6 +169,39 @@ describe('statefulSet', () => {
     ]);
   });
 
+  test('places and pulls its pods as the spec says; its affinity replaces the default spread', () => {
+    const defaults = statefulSet(demo, { replicas: 3 }).spec!.template.spec!;
+    expect(defaults.imagePullSecrets).toBeUndefined();
+    expect(defaults.containers[0].imagePullPolicy).toBeUndefined();
+    expect(defaults.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(
+      1,
+    );
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['cache'] }] }],
+        },
+      },
+    };
+    const placed = statefulSet(
+      cluster('placed', 'shop', {
+        imagePullPolicy: 'Always',
+        imagePullSecrets: [{ name: 'regcred' }],
+        nodeSelector: { 'example.com/pool': 'cache' },
+        tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }],
+        affinity,
+        priorityClassName: 'cache-critical',
+      }),
+      { replicas: 3 },
+    ).spec!.template.spec!;
+    expect(placed.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(placed.containers[0].imagePullPolicy).toBe('Always');
+    expect(placed.nodeSelector).toEqual({ 'example.com/pool': 'cache' });
+    expect(placed.tolerations).toEqual([{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(placed.affinity).toEqual(affinity);
+    expect(placed.priorityClassName).toBe('cache-critical');
+  });
+
   test('is owned by its CacheCluster', () => {
     expect(sts.metadata!.ownerReferences).toEqual([
       {

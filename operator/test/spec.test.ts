@@ -22,6 +22,7 @@ test('an empty or absent spec gets every default', () => {
     maxMemoryBytes: 256 * 2 ** 20,
     evictionPolicy: 'wtinylfu',
     auth: {},
+    placement: {},
   };
   expect(resolveSpec({})).toEqual(defaults);
   expect(resolveSpec(undefined)).toEqual(defaults);
@@ -50,7 +51,37 @@ test('given fields are kept', () => {
     maxMemoryBytes: 2 * 2 ** 30,
     evictionPolicy: 'lru',
     auth: { secretName: 'my-token' },
+    placement: {},
   });
+});
+
+test('pod placement: pull policy and secrets, node selector, tolerations, affinity, priority class', () => {
+  const placement = {
+    imagePullPolicy: 'Always',
+    imagePullSecrets: [{ name: 'regcred' }],
+    nodeSelector: { 'example.com/pool': 'cache' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'cache', effect: 'NoSchedule' }],
+    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } },
+    priorityClassName: 'high-priority',
+  };
+  expect(resolveSpec(placement).placement).toEqual(placement);
+  expect(
+    problems({
+      imagePullPolicy: 'Sometimes',
+      imagePullSecrets: ['regcred'],
+      nodeSelector: { pool: 1 },
+      tolerations: {},
+      affinity: [],
+      priorityClassName: 'Not_A_Name',
+    }),
+  ).toEqual([
+    'imagePullPolicy must be one of Always, IfNotPresent, Never, got "Sometimes"',
+    'imagePullSecrets must be a list of {name: <Secret name>}',
+    'nodeSelector must be a map of label to string value',
+    'tolerations must be a list of objects (core/v1 Toleration)',
+    'affinity must be an object (core/v1 Affinity)',
+    'priorityClassName must be a PriorityClass name, got "Not_A_Name"',
+  ]);
 });
 
 test('maxMemory: binary and decimal suffixes, at least 16Mi', () => {

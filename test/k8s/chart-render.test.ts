@@ -180,6 +180,8 @@ test('every option on: ServiceMonitor, dashboard, CacheCluster and the helm test
   expect(cluster.metadata).toMatchObject({ name: 'orders', namespace: 'ns' });
   expect(cluster.spec).toEqual({
     image: 'registry.example.com/ringcache:0.1.0-test',
+    // The chart's pull secrets reach the cache nodes' pods through the spec.
+    imagePullSecrets: [{ name: 'regcred' }],
     replicas: 5,
     replicationFactor: 3,
     consistency: 'all',
@@ -210,6 +212,7 @@ test('the helm test pod reads the generated token Secret when the cluster names 
     valueFrom: { secretKeyRef: { name: 'demo-auth', key: 'token' } },
   });
   expect(find(objs, 'CacheCluster').spec.image).toBe('ringcache:0.1.0');
+  expect(find(objs, 'CacheCluster').spec.imagePullSecrets).toBeUndefined();
 });
 
 test('the dashboard is valid JSON and shows only metrics the node exports', async () => {

@@ -110,6 +110,23 @@ describe('the CRD refuses invalid specs with its messages', () => {
     expect(scaled.status).toBe(422);
     expect(scaled.body.message).toContain('replicationFactor must not exceed replicas');
   });
+
+  test('pod placement fields: kept as given (core/v1 shapes), with a bad pull policy refused', async () => {
+    const placement = {
+      imagePullPolicy: 'IfNotPresent',
+      imagePullSecrets: [{ name: 'regcred' }],
+      nodeSelector: { 'example.com/pool': 'cache' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'cache', effect: 'NoSchedule', tolerationSeconds: 30 }],
+      affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['cache'] }] } }] } },
+      priorityClassName: 'cache-critical',
+    };
+    expect((await create('invalid', 'placed', placement)).status).toBe(201);
+    const stored = await api.get(ccPath('invalid', 'placed'));
+    expect(stored?.body.spec).toMatchObject(placement);
+    const bad = await create('invalid', 'pull', { imagePullPolicy: 'Sometimes' });
+    expect(bad.status).toBe(422);
+    expect(bad.message).toContain('spec.imagePullPolicy: Unsupported value: "Sometimes"');
+  });
 });
 
 interface Condition {

@@ -59,6 +59,17 @@ export function statefulSet(cluster: ClusterContext, options: StatefulSetOptions
   };
 }
 
+/** The spec's scheduling and pull fields that are set (unset ones stay out of the applied object). */
+function placementFields(cluster: ClusterContext): Partial<V1PodSpec> {
+  const { imagePullSecrets, nodeSelector, tolerations, priorityClassName } = cluster.spec.placement;
+  return {
+    ...(imagePullSecrets === undefined ? {} : { imagePullSecrets }),
+    ...(nodeSelector === undefined ? {} : { nodeSelector }),
+    ...(tolerations === undefined ? {} : { tolerations: tolerations as V1PodSpec['tolerations'] }),
+    ...(priorityClassName === undefined ? {} : { priorityClassName }),
+  };
+}
+
 function podSpec(cluster: ClusterContext): V1PodSpec {
   return {
     automountServiceAccountToken: false,
@@ -74,9 +85,11 @@ function podSpec(cluster: ClusterContext): V1PodSpec {
       fsGroup: RUN_AS_ID,
       seccompProfile: { type: 'RuntimeDefault' },
     },
+    ...placementFields(cluster),
     // Copies of a key live on different pods; spreading them over machines keeps a machine's
     // failure from taking several copies at once. Preferred, so a small cluster still schedules.
-    affinity: {
+    // The spec's own affinity, when given, replaces it.
+    affinity: (cluster.spec.placement.affinity as V1PodSpec['affinity']) ?? {
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [
           {
@@ -122,6 +135,9 @@ function container(cluster: ClusterContext): V1Container {
   return {
     name: CONTAINER_NAME,
     image: spec.image,
+    ...(spec.placement.imagePullPolicy === undefined
+      ? {}
+      : { imagePullPolicy: spec.placement.imagePullPolicy }),
     args: ['node'],
     ports: [{ name: 'http', containerPort: NODE_PORT, protocol: 'TCP' }],
     env: [
