@@ -10,12 +10,15 @@
  *   pod is not Ready.
  * - RingConverged: every member of the published ring runs its epoch and has finished its
  *   hand-off.
+ * - Ready: the summary that generic tools wait on (`kubectl wait --for=condition=Ready`,
+ *   kstatus, Argo CD and Flux health checks): Available, converged, nothing under way, nothing
+ *   wrong. When False it carries the reason of the first condition that holds it back.
  */
 import type { RingDocument } from '../../node/src/ring/document.js';
 import type { ScalingAction } from './scaling.js';
 import type { Condition } from './types.js';
 
-export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded', 'RingConverged'] as const;
+export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded', 'RingConverged', 'Ready'] as const;
 
 export interface ObservedState {
   generation: number;
@@ -40,12 +43,43 @@ export function computeConditions(
   previous: readonly Condition[],
   now: string,
 ): Condition[] {
-  const fresh = observed.specError !== undefined ? invalidSpec(observed) : fromState(observed);
+  const parts = observed.specError !== undefined ? invalidSpec(observed) : fromState(observed);
+  const fresh = [...parts, readyOf(parts, observed.generation)];
   return fresh.map((c) => {
     const before = previous.find((p) => p.type === c.type);
     const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now;
     return { ...c, lastTransitionTime };
   });
+}
+
+/** The state each condition has when the cluster is ready, in the order they are consulted. */
+const READY_WHEN: ReadonlyArray<[string, string]> = [
+  ['Degraded', 'False'],
+  ['Available', 'True'],
+  ['RingConverged', 'True'],
+  ['Progressing', 'False'],
+];
+
+function readyOf(parts: readonly Fresh[], generation: number): Fresh {
+  for (const [type, wanted] of READY_WHEN) {
+    const c = parts.find((p) => p.type === type);
+    if (c !== undefined && c.status !== wanted) {
+      return {
+        type: 'Ready',
+        status: 'False',
+        observedGeneration: generation,
+        reason: c.reason,
+        message: `${type} is ${c.status}: ${c.message}`,
+      };
+    }
+  }
+  return {
+    type: 'Ready',
+    status: 'True',
+    observedGeneration: generation,
+    reason: 'Ready',
+    message: 'the ring serves every key, every member has its share, and nothing is under way',
+  };
 }
 
 function invalidSpec(o: ObservedState): Fresh[] {

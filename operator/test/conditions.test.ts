@@ -47,6 +47,7 @@ test('a settled ring: Available, not Progressing, not Degraded, converged', () =
     'Progressing=False/Steady: nothing to do',
     'Degraded=False/AsExpected: all ring members Ready',
     'RingConverged=True/Converged: every member runs epoch 7, hand-offs complete',
+    'Ready=True/Ready: the ring serves every key, every member has its share, and nothing is under way',
   ]);
   for (const c of conditions) expect(c).toMatchObject({ observedGeneration: 4, lastTransitionTime: T1 });
 });
@@ -67,6 +68,7 @@ test('no ring yet: not Available, Progressing with the wait reason', () => {
     'Progressing=True/Waiting: waiting for demo-0 to become Ready',
     'Degraded=False/AsExpected: all ring members Ready',
     'RingConverged=Unknown/NoRing: no ring published yet',
+    'Ready=False/NoRing: Available is False: no ring published yet: waiting for Ready pods',
   ]);
 });
 
@@ -88,6 +90,7 @@ test('a publication in flight and a member not Ready', () => {
     'Progressing=True/RingPublished: ring epoch 8 published (demo-0:active, demo-1:active, demo-2:joining)',
     'Degraded=True/MembersNotReady: ring member(s) not Ready: demo-1',
     'RingConverged=False/HandoffPending: not yet at epoch 8 with the hand-off done: demo-0, demo-1, demo-2',
+    'Ready=False/MembersNotReady: Degraded is True: ring member(s) not Ready: demo-1',
   ]);
 });
 
@@ -98,6 +101,7 @@ test('an invalid spec and a failed pass are Degraded with their messages', () =>
       'Progressing=False/InvalidSpec: invalid CacheCluster spec: x',
       'Degraded=True/InvalidSpec: invalid CacheCluster spec: x',
       'RingConverged=Unknown/InvalidSpec: invalid CacheCluster spec: x',
+      'Ready=False/InvalidSpec: Degraded is True: invalid CacheCluster spec: x',
     ],
   );
   const failed = computeConditions(observed({ reconcileError: 'PATCH ...: 500' }), [], T1);
@@ -118,6 +122,7 @@ test('scaled to zero is not Available, by choice; its empty ring has converged',
     'Progressing=False/Steady: nothing to do',
     'Degraded=False/AsExpected: all ring members Ready',
     'RingConverged=True/Converged: no members',
+    'Ready=False/ScaledToZero: Available is False: spec.replicas is 0',
   ]);
 });
 
@@ -128,7 +133,7 @@ test('lastTransitionTime moves only when the status changes', () => {
     first,
     T2,
   );
-  expect(second.map((c) => c.lastTransitionTime)).toEqual([T1, T1, T1, T1]);
+  expect(second.map((c) => c.lastTransitionTime)).toEqual([T1, T1, T1, T1, T1]);
   expect(second.every((c) => c.observedGeneration === 5)).toBe(true);
   const third = computeConditions(observed({ actions: [{ kind: 'steady' }] }), second, T2);
   expect(third.find((c) => c.type === 'Progressing')).toMatchObject({

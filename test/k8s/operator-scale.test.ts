@@ -134,6 +134,9 @@ test('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowled
     need(observedGeneration === cc.metadata.generation, () => `observedGeneration ${observedGeneration}`);
     const available = conditions?.find((c) => c.type === 'Available');
     need(available?.status === 'True', () => `conditions ${JSON.stringify(conditions)}`);
+    // What `kubectl wait --for=condition=Ready` waits on: the summary once the pass has nothing to do.
+    const ready = conditions?.find((c) => c.type === 'Ready');
+    need(ready?.status === 'True', () => `Ready ${JSON.stringify(ready)}`);
     const sts = await apps.readNamespacedStatefulSet({ namespace: NAMESPACE, name: CLUSTER });
     const { replicas, readyReplicas } = sts.status ?? {};
     need(

@@ -173,7 +173,7 @@ test('a CacheCluster yields its objects, owned by it, a status, a ring once pods
   // No kubelet: the pods exist (the StatefulSet controller made them) but are never Ready.
   const status = await waitFor('status written', 60_000, async () => {
     const s = (await api.get(ccPath(ns, 'demo')))!.body.status;
-    return s?.observedGeneration === cc.metadata.generation && s.conditions?.length === 4 ? s : undefined;
+    return s?.observedGeneration === cc.metadata.generation && s.conditions?.length === 5 ? s : undefined;
   });
   expect(status.selector).toBe('app.kubernetes.io/component=cache-node,app.kubernetes.io/instance=demo,app.kubernetes.io/name=ringcache');
   const byType = (conditions: Condition[]) => Object.fromEntries(conditions.map((c) => [c.type, c]));
@@ -182,6 +182,7 @@ test('a CacheCluster yields its objects, owned by it, a status, a ring once pods
   expect(first.Available).toMatchObject({ status: 'False', reason: 'NoRing' });
   expect(first.Progressing).toMatchObject({ status: 'True', reason: 'Waiting' });
   expect(first.Progressing.message).toBe('waiting for demo-0, demo-1, demo-2 to become Ready');
+  expect(first.Ready).toMatchObject({ status: 'False', reason: 'NoRing' });
 
   // The test stands in for the kubelet: the pods Running and Ready at addresses nothing serves.
   const pods = await waitFor('3 pods', 60_000, async () => {
