@@ -154,7 +154,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
 
   /** Entries at capacity if they weigh what the resident ones do on average (0 until a sample). */
   private projectedEntries(): number {
-    if (this.size < PROJECTION_SAMPLE) return 0;
+    if (this.size < PROJECTION_SAMPLE || this.total <= 0) return 0;
     return Math.min(MAX_PROJECTED_ENTRIES, Math.ceil((this.capacity * this.size) / this.total));
   }
 
