@@ -67,19 +67,31 @@ export function isKeyPath(url: string): boolean {
  */
 export function answersBeforeBody(ctx: KeyHandlerContext, req: IncomingMessage): boolean {
   if (req.method !== 'PUT') return true;
-  const headers = req.headers;
   try {
-    ctx.checkToken(headers.authorization);
-    const url = req.url as string;
-    const query = url.indexOf('?');
-    decodeKey(url.slice(KEYS_PREFIX.length, query < 0 ? url.length : query));
-    parseConsistency(headers['x-consistency'] as string | undefined, ctx.config.consistency);
-    parsePreconditions(headers['if-match'], headers['if-none-match']);
-    parseTtl(headers['x-ttl-ms'] as string | undefined);
+    checkHead(ctx, req, 'put');
+    parseTtl(req.headers['x-ttl-ms'] as string | undefined);
   } catch {
     return true;
   }
-  return Number(headers['content-length'] ?? 0) > ctx.config.maxValueSize;
+  return Number(req.headers['content-length'] ?? 0) > ctx.config.maxValueSize;
+}
+
+/**
+ * What every key request is checked for before anything else, in this order: the token, the
+ * method (a POST is refused as a POST, whatever its key), the key and the common headers.
+ */
+function checkHead(ctx: KeyHandlerContext, req: IncomingMessage, operation: KeyOperation | 'other') {
+  const headers = req.headers;
+  ctx.checkToken(headers.authorization);
+  if (operation === 'other') throw methodNotAllowed(req.method);
+  const url = req.url as string;
+  const query = url.indexOf('?');
+  return {
+    keyOperation: operation,
+    key: decodeKey(url.slice(KEYS_PREFIX.length, query < 0 ? url.length : query)),
+    consistency: parseConsistency(headers['x-consistency'] as string | undefined, ctx.config.consistency),
+    conditions: parsePreconditions(headers['if-match'], headers['if-none-match']),
+  };
 }
 
 export function createKeyHandler(
@@ -186,22 +198,12 @@ export function createKeyHandler(
     const operation = operationOf(req.method);
     try {
       const headers = req.headers;
-      ctx.checkToken(headers.authorization);
-      // The method first: a POST is refused as a POST, whatever its key or headers.
-      if (operation === 'other') throw methodNotAllowed(req.method);
-      const url = req.url as string;
-      const query = url.indexOf('?');
-      const key = decodeKey(url.slice(KEYS_PREFIX.length, query < 0 ? url.length : query));
-      const consistency = parseConsistency(
-        headers['x-consistency'] as string | undefined,
-        config.consistency,
-      );
-      const conditions = parsePreconditions(headers['if-match'], headers['if-none-match']);
+      const { key, consistency, conditions, keyOperation } = checkHead(ctx, req, operation);
       if (ctx.cluster.active) {
-        clusterRequest(operation, key, consistency, conditions, req, res, started);
+        clusterRequest(keyOperation, key, consistency, conditions, req, res, started);
         return;
       }
-      switch (operation) {
+      switch (keyOperation) {
         case 'get':
         case 'head':
           finish(
