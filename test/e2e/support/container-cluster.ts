@@ -112,7 +112,9 @@ export class ContainerCluster {
           headers: { authorization: `Bearer ${this.peerToken}`, 'content-type': 'application/json' },
           signal: AbortSignal.timeout(10_000),
         });
-        if (response.status !== 200)
+        // 409: the node already holds this epoch (a restarted node learns it from its peers'
+        // requests, which may beat this PUT); the wait below checks the epoch either way.
+        if (response.status !== 200 && response.status !== 409)
           throw new Error(`PUT /v1/ring on ${id}: ${response.status} ${await response.text()}`);
       }),
     );
