@@ -28,7 +28,7 @@ export const INITIAL_WINDOW_SHARE = 0.01;
 /** A candidate at least this frequent may be admitted at random (hash-flooding defence). */
 export const RANDOM_ADMISSION_THRESHOLD = 6;
 export const RANDOM_ADMISSION_CHANCE = 1 / 128;
-/** The sketch is sized for at most this many entries (32 MiB) beyond the ones resident. */
+/** The projection is capped at this many entries (32 MiB); past it the sketch follows the resident count. */
 const MAX_PROJECTED_ENTRIES = 1 << 22;
 /** Entries resident before their mean weight is trusted for the projection. */
 const PROJECTION_SAMPLE = 64;
