@@ -36,6 +36,13 @@ import { EntrySender } from './entry-sender.js';
 import { HintStore } from './hints.js';
 import { ReplicationBatcher } from './replication-batcher.js';
 import { StallDetector } from './stall-detector.js';
+import {
+  needsShareRecovery,
+  newIncarnation,
+  sendShare,
+  ShareRecovery,
+  type ShareAnswer,
+} from './share-recovery.js';
 import { PeerError, type Peers } from './peers.js';
 import type { Replica, ReplicaEntry } from './replica.js';
 
@@ -82,6 +89,15 @@ export interface ClusterOptions {
 
 export class Cluster {
   private placement: Placement | undefined;
+  /** This process's identity for one run: peers tell a restarted node from the one they streamed to. */
+  readonly incarnation = newIncarnation();
+  /** Pulling this node's share after a restart (share-recovery.ts). */
+  readonly recovery: ShareRecovery;
+  /**
+   * For the latest hand-off, per new owner: the incarnation that took every batch sent to it,
+   * or null when batches failed or went to different incarnations (it restarted meanwhile).
+   */
+  private handoffReceipts = new Map<string, string | null>();
   readonly hints: HintStore;
   readonly counters = {
     forwarded: 0,
@@ -125,6 +141,49 @@ export class Cluster {
         this.handoffEpoch === this.epoch && this.options.now() - this.installedAt >= options.unownedGraceMs,
       now: options.now,
     });
+    this.recovery = new ShareRecovery({
+      selfId: options.selfId,
+      incarnation: this.incarnation,
+      placement: () => this.placement,
+      request: (address, epoch, incarnation) => options.peers.requestShare(address, epoch, incarnation),
+      logger: options.logger,
+      now: options.now,
+    });
+  }
+
+  /**
+   * This node has done its part of the current epoch: its hand-off is complete and, after a
+   * restart, its share is back. What the operator and the launcher wait for before publishing.
+   */
+  get handoffComplete(): boolean {
+    return this.placement !== undefined && this.handoffEpoch === this.epoch && !this.recovery.pulling;
+  }
+
+  /**
+   * A member asks for its share (share-recovery.ts): once this node's hand-off of the epoch is
+   * over, stream every entry it is a replica of, unless that hand-off already reached the
+   * asking process itself.
+   */
+  async answerShare(requester: string, epoch: number, incarnation: string): Promise<ShareAnswer> {
+    if (epoch !== this.epoch) return { kind: 'other-epoch', epoch: this.epoch };
+    await this.rebalancing;
+    const placement = this.placement as Placement;
+    if (placement.document.epoch !== epoch) return { kind: 'other-epoch', epoch: this.epoch };
+    if (!placement.byId.has(requester))
+      throw new ApiError(400, 'INVALID_BODY', `${JSON.stringify(requester)} is not a member of the ring`);
+    if (this.handoffEpoch === epoch && this.handoffReceipts.get(requester) === incarnation)
+      return { kind: 'covered' };
+    const { replica, peers, logger } = this.options;
+    const sent = await sendShare(
+      {
+        replica,
+        send: async (to, entries) => void (await peers.apply(this.address(to), entries, undefined, 60_000)),
+      },
+      placement,
+      requester,
+    );
+    logger.info('sent a member its share', { to: requester, epoch, ...sent });
+    return { kind: 'sent', ...sent };
   }
 
   /** The installed ring as built for lookups (anti-entropy routes compare against it). */
@@ -156,6 +215,8 @@ export class Cluster {
       members: document.members.map((m) => `${m.id}:${m.state}`),
     });
     this.rebalancing = this.handOff(previous, this.placement);
+    if (needsShareRecovery(previous, this.placement, this.options.selfId))
+      void this.recovery.start(this.placement);
     return admission;
   }
 
@@ -439,6 +500,7 @@ export class Cluster {
 
   /** Stops the timers (the node is shutting down). */
   close(): void {
+    this.recovery.stop();
     this.stalls.close();
   }
 
@@ -555,6 +617,8 @@ export class Cluster {
     const epoch = next.document.epoch;
     this.rebalance = newProgress(epoch, this.options.now());
     const progress = this.rebalance;
+    const receipts = new Map<string, string | null>();
+    this.handoffReceipts = receipts;
     const completed = await handOff(
       {
         selfId: this.options.selfId,
@@ -563,6 +627,10 @@ export class Cluster {
         address: (id) => this.address(id),
         stillCurrent: () => this.placement === next,
         hint: (id, entry) => this.hints.add(id, entry),
+        receipt: (to, incarnation) => {
+          const before = receipts.get(to);
+          receipts.set(to, before === undefined || before === incarnation ? (incarnation ?? null) : null);
+        },
         now: this.options.now,
       },
       previous,
@@ -589,7 +657,8 @@ export class Cluster {
       epoch: this.epoch,
       state: member?.state ?? 'not a member',
       handoffEpoch: this.handoffEpoch,
-      handoffComplete: this.placement !== undefined && this.handoffEpoch === this.epoch,
+      handoffComplete: this.handoffComplete,
+      shareRecovery: { ...this.recovery.status, pending: [...this.recovery.status.pending] },
       hints: { pending: this.hints.size, delivered: this.hints.delivered, dropped: this.hints.dropped },
       rebalance: { ...this.rebalance, done: this.rebalance.finishedAt !== 0 },
       antiEntropy: { ...this.antiEntropy.counters },

@@ -13,7 +13,7 @@ export interface Destination {
 }
 
 export interface EntrySenderOptions {
-  send: (destination: Destination, entries: ReplicaEntry[]) => Promise<void>;
+  send: (destination: Destination, entries: ReplicaEntry[]) => Promise<unknown>;
   onSent?: (destination: Destination, entries: ReplicaEntry[], bytes: number) => void;
   onFailed: (destination: Destination, entries: ReplicaEntry[], err: unknown) => void;
   maxEntries?: number;

@@ -39,6 +39,8 @@ export interface HandoffDeps {
   /** False once a newer ring was installed: stop, the next hand-off takes over. */
   stillCurrent: () => boolean;
   hint: (id: string, entry: ReplicaEntry) => void;
+  /** A batch for `to` was taken by the process of that incarnation (undefined: it failed). */
+  receipt: (to: string, incarnation: string | undefined) => void;
   now: () => number;
 }
 
@@ -64,12 +66,14 @@ export async function handOff(
 ): Promise<boolean> {
   const { replica, selfId, peers } = deps;
   const sender = new EntrySender({
-    send: ({ to }, entries) => peers.apply(deps.address(to), entries, undefined, 60_000),
+    send: async ({ to }, entries) =>
+      deps.receipt(to, await peers.apply(deps.address(to), entries, undefined, 60_000)),
     onSent: (_to, entries, bytes) => {
       progress.entriesSent += entries.length;
       progress.bytesSent += bytes;
     },
     onFailed: ({ to }, entries) => {
+      deps.receipt(to, undefined);
       for (const entry of entries) deps.hint(to, entry);
       progress.entriesHinted += entries.length;
     },

@@ -9,6 +9,7 @@ import { Transport, TransportError, type Exchange } from '../transport/http-tran
 import type { ReplicaEntry } from './replica.js';
 import { ReplicationStreams } from './replication-stream.js';
 import type { RingDocument } from '../ring/document.js';
+import type { ShareAnswer } from './share-recovery.js';
 
 export const HEADER_EPOCH = 'x-ringcache-epoch';
 export const HEADER_SENDER = 'x-ringcache-sender';
@@ -18,6 +19,8 @@ export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
 export const HEADER_DEADLINE = 'x-ringcache-deadline';
 /** SHA-256 of a batch of entries (base64): the receiver refuses a batch that does not match. */
 export const HEADER_CHECKSUM = 'x-ringcache-checksum';
+/** The receiving process's incarnation (share-recovery.ts), on the answer to an apply. */
+export const HEADER_INCARNATION = 'x-ringcache-incarnation';
 
 export function checksumOf(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('base64');
@@ -92,13 +95,16 @@ export class Peers {
     }
   }
 
-  /** Sends entries to a peer, which keeps the newest of each; `hintFor` asks it to hold them for another member. */
+  /**
+   * Sends entries to a peer, which keeps the newest of each; `hintFor` asks it to hold them for
+   * another member. Resolves with the incarnation of the process that took them.
+   */
   async apply(
     address: string,
     entries: readonly ReplicaEntry[],
     hintFor?: string,
     timeoutMs?: number,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const body = encodeEntries(entries);
     const extra: Record<string, string> = {
       'content-type': ENTRIES_CONTENT_TYPE,
@@ -112,6 +118,24 @@ export class Peers {
       timeoutMs,
     );
     if (response.status !== 200) throw new PeerError(address, `apply answered ${response.status}`);
+    const incarnation = response.headers[HEADER_INCARNATION];
+    return typeof incarnation === 'string' ? incarnation : undefined;
+  }
+
+  /**
+   * Asks a member to stream this node's share of `epoch` (share-recovery.ts). It answers once
+   * everything was sent, so the deadline allows for a whole share.
+   */
+  async requestShare(address: string, epoch: number, incarnation: string): Promise<ShareAnswer> {
+    const answer = (await this.postJson(address, '/v1/internal/share', { epoch, incarnation }, 600_000)) as {
+      epoch: number;
+      covered?: boolean;
+      entries?: number;
+      bytes?: number;
+    };
+    if (answer.epoch !== epoch) return { kind: 'other-epoch', epoch: answer.epoch };
+    if (answer.covered === true) return { kind: 'covered' };
+    return { kind: 'sent', entries: answer.entries ?? 0, bytes: answer.bytes ?? 0 };
   }
 
   /** A peer's copy of `key` (value or tombstone), or undefined when it has none. */

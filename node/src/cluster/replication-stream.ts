@@ -23,7 +23,7 @@ export interface ReplicationStreamOptions {
   /** Time for a batch to be acknowledged, and for the connection to open. */
   timeoutMs: number;
   /** A plain apply, for peers without the stream. */
-  fallback: (address: string, entries: readonly ReplicaEntry[]) => Promise<void>;
+  fallback: (address: string, entries: readonly ReplicaEntry[]) => Promise<unknown>;
   /** The error a failed batch rejects with (address, reason). */
   error: (address: string, message: string) => Error;
 }
@@ -132,7 +132,7 @@ export class ReplicationStreams {
       this.streams.delete(address);
       throw err;
     });
-    if (opened === undefined) return this.options.fallback(address, entries);
+    if (opened === undefined) return void (await this.options.fallback(address, entries));
     return opened.send(entries);
   }
 

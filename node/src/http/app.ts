@@ -48,10 +48,17 @@ export function createApp(ctx: AppContext): express.Express {
 
   route(app, '/healthz', { get: (_req, res) => res.json({ status: 'ok' }) });
   route(app, '/readyz', {
-    get: (_req, res) =>
-      ctx.draining()
-        ? res.status(503).json({ status: 'shutting down' })
-        : res.json({ status: 'ready', nodeId: ctx.config.nodeId }),
+    get: (_req, res) => {
+      if (ctx.draining()) return void res.status(503).json({ status: 'shutting down' });
+      // Restarted into the ring: not ready to serve its share until it has it back.
+      const recovery = ctx.cluster.recovery.status;
+      if (recovery.state === 'pulling') {
+        return void res
+          .status(503)
+          .json({ status: 'recovering its share', epoch: recovery.epoch, waitingFor: recovery.pending });
+      }
+      res.json({ status: 'ready', nodeId: ctx.config.nodeId });
+    },
   });
   route(app, '/metrics', {
     get: async (req, res) => {
@@ -123,6 +130,22 @@ export function createApp(ctx: AppContext): express.Express {
       if (pair === undefined) return void res.json({ epoch: ctx.cluster.epoch, want: null });
       const want = await ctx.cluster.antiEntropy.answerSync(pair.placement, pair.peer, ranges, versions);
       res.json({ epoch: ctx.cluster.epoch, want });
+    },
+  });
+  // Share recovery (cluster/share-recovery.ts): a restarted member asks for its share.
+  route(app, '/v1/internal/share', {
+    post: async (req, res) => {
+      const json = await readJson(req, 1024);
+      const { epoch, incarnation } = json;
+      if (!Number.isSafeInteger(epoch) || typeof incarnation !== 'string' || incarnation === '') {
+        throw new ApiError(400, 'INVALID_BODY', 'expected {"epoch": <integer>, "incarnation": "<id>"}');
+      }
+      const sender = String(req.headers[HEADER_SENDER] ?? '');
+      const requester = sender.slice(0, sender.indexOf('@'));
+      const answer = await ctx.cluster.answerShare(requester, epoch as number, incarnation);
+      if (answer.kind === 'other-epoch') return void res.json({ epoch: answer.epoch });
+      if (answer.kind === 'covered') return void res.json({ epoch, covered: true });
+      res.json({ epoch, entries: answer.entries, bytes: answer.bytes });
     },
   });
   route(app, '/v1/internal/drain', {

@@ -6,7 +6,13 @@
  * refused whole, with a log line), newest version of each entry kept.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { checksumOf, HEADER_CHECKSUM, HEADER_HINT_FOR, HEADER_SENDER } from '../cluster/peers.js';
+import {
+  checksumOf,
+  HEADER_CHECKSUM,
+  HEADER_HINT_FOR,
+  HEADER_INCARNATION,
+  HEADER_SENDER,
+} from '../cluster/peers.js';
 import { decodeEntries, ENTRIES_CONTENT_TYPE } from '../cluster/entry-frames.js';
 import type { TokenCheck } from './auth.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
@@ -73,7 +79,11 @@ export function createApplyHandler(
   return (req, res) => {
     const started = performance.now();
     apply(req).then(
-      (applied) => reply(req, res, started, 200, `{"applied":${applied}}`),
+      // The incarnation tells a hand-off's sender which process took the batch (share-recovery.ts).
+      (applied) =>
+        reply(req, res, started, 200, `{"applied":${applied}}`, {
+          [HEADER_INCARNATION]: ctx.cluster.incarnation,
+        }),
       (err: unknown) => {
         if (err instanceof ClientGoneError || res.headersSent) return;
         const error = toApiError(err);

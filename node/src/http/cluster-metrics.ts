@@ -22,9 +22,21 @@ export function registerClusterMetrics(registry: Registry, cluster: Cluster): vo
   read('ringcache_ring_epoch', 'Epoch of the installed ring document (0: none).', 'gauge', (s) => s.epoch);
   read(
     'ringcache_handoff_complete',
-    '1 when this node finished streaming its entries to new owners for the installed epoch.',
+    '1 when this node finished streaming its entries to new owners for the installed epoch (and, after a restart, got its share back).',
     'gauge',
     (s) => (s.handoffComplete ? 1 : 0),
+  );
+  read(
+    'ringcache_share_recovery_pending_members',
+    'Members a restarted node still waits on for its share (0 when not recovering).',
+    'gauge',
+    (s) => (s.shareRecovery.state === 'pulling' ? s.shareRecovery.pending.length : 0),
+  );
+  read(
+    'ringcache_share_recovery_received_entries',
+    'Entries other members streamed to this node since it started, to give it back its share.',
+    'gauge',
+    (s) => s.shareRecovery.entriesReceived,
   );
   read('ringcache_forwarded_total', 'Key requests forwarded to another node.', 'counter', (s) => s.forwarded);
   read('ringcache_read_repairs_total', 'Stale replicas repaired by reads.', 'counter', (s) => s.repaired);

@@ -146,21 +146,22 @@ export class LocalCluster {
     );
   }
 
-  /** Every running member has finished its hand-off for the current epoch. */
+  /** Every running member has done its part of the current epoch (hand-off, share recovery). */
   async handedOff(ids = [...this.nodes.keys()]): Promise<boolean> {
     const statuses = await Promise.all(ids.map((id) => this.status(id).catch(() => undefined)));
-    return statuses.every((s) => s?.cluster.handoffEpoch === this.ring.epoch);
+    return statuses.every((s) => s?.cluster.epoch === this.ring.epoch && s.cluster.handoffComplete);
   }
 
-  async status(
-    id: string,
-  ): Promise<{ cluster: { handoffEpoch: number; epoch: number }; store: { keys: number } }> {
+  async status(id: string): Promise<{
+    cluster: { handoffEpoch: number; handoffComplete: boolean; epoch: number };
+    store: { keys: number };
+  }> {
     const response = await fetch(`${this.url(id)}/v1/status`, {
       headers: this.options.token ? { authorization: `Bearer ${this.options.token}` } : {},
       signal: AbortSignal.timeout(2000),
     });
     return response.json() as Promise<{
-      cluster: { handoffEpoch: number; epoch: number };
+      cluster: { handoffEpoch: number; handoffComplete: boolean; epoch: number };
       store: { keys: number };
     }>;
   }

@@ -1,0 +1,142 @@
+/**
+ * Share recovery (node/src/cluster/share-recovery.ts) on real processes at RF 1, where a node's
+ * entries have no other copy: a joiner killed after the others streamed its share, and an
+ * active member restarted, both pull their share back before they report their part of the
+ * epoch done, so activating the joiner and dropping unowned copies loses nothing.
+ */
+import { LocalCluster } from '../../node/src/local/local-cluster.js';
+import { waitFor } from '../support/node-process.js';
+
+const KEYS = 400;
+let cluster: LocalCluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+});
+
+interface Status {
+  cluster: {
+    epoch: number;
+    handoffComplete: boolean;
+    shareRecovery: { state: string; pending: string[]; entriesReceived: number };
+  };
+  store: { keys: number };
+}
+
+async function statusOf(id: string): Promise<Status> {
+  return (await (cluster as LocalCluster).status(id)) as unknown as Status;
+}
+
+async function writeKeys(via: string): Promise<void> {
+  for (let i = 0; i < KEYS; i++) {
+    const response = await fetch(`${(cluster as LocalCluster).url(via)}/v1/keys/k-${i}`, {
+      method: 'PUT',
+      body: `value-${i}`,
+    });
+    expect(response.status).toBe(201);
+  }
+}
+
+/** Every key read through `via` answers its value; returns the keys that did not. */
+async function missingKeys(via: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let i = 0; i < KEYS; i++) {
+    const response = await fetch(`${(cluster as LocalCluster).url(via)}/v1/keys/k-${i}`);
+    const text = await response.text();
+    if (response.status !== 200 || text !== `value-${i}`) missing.push(`k-${i}: ${response.status}`);
+  }
+  return missing;
+}
+
+/** Keys held by each node; their sum is KEYS once no node keeps a copy it does not own. */
+async function heldCounts(ids: string[]): Promise<number[]> {
+  return Promise.all(ids.map(async (id) => (await statusOf(id)).store.keys));
+}
+
+function newCluster(): LocalCluster {
+  // Unowned copies are dropped by the first anti-entropy round after the ring settles.
+  return new LocalCluster({
+    replicationFactor: 1,
+    nodeArgs: ['--unowned-grace-ms', '1', '--anti-entropy-interval-ms', '300'],
+  });
+}
+
+test('a joiner restarted after its share was streamed pulls it again; activating it loses nothing', async () => {
+  cluster = newCluster();
+  await cluster.start(2);
+  const [first, second] = [...cluster.nodes.keys()];
+  await writeKeys(first);
+
+  // Join a third node and let the others stream its share, as the operator would.
+  const joiner = (await cluster.spawnNode()).id;
+  await cluster.publish([
+    ...cluster.ring.members,
+    { id: joiner, address: cluster.nodes.get(joiner)!.ringAddress, state: 'joining' },
+  ]);
+  await waitFor('the joiner to get its share', () => cluster!.handedOff(), 60_000);
+  const share = (await statusOf(joiner)).store.keys;
+  expect(share).toBeGreaterThan(0);
+  // A normal join streams the share once: the joiner's own pull found it covered.
+  expect((await statusOf(joiner)).cluster.shareRecovery).toMatchObject({ state: 'done', entriesReceived: 0 });
+
+  // The joiner's pod dies and comes back empty before it is published active.
+  await cluster.restart(joiner);
+  await waitFor('the restarted joiner to report its part done', () => cluster!.handedOff(), 60_000);
+  const recovered = await statusOf(joiner);
+  expect(recovered.cluster.shareRecovery).toMatchObject({ state: 'done', pending: [] });
+  expect(recovered.cluster.shareRecovery.entriesReceived).toBe(share);
+  expect(recovered.store.keys).toBe(share);
+
+  // Activate it; the old owners drop what they no longer own; every key is still there.
+  await cluster.publish(cluster.ring.members.map((m) => (m.id === joiner ? { ...m, state: 'active' } : m)));
+  const ids = [first, second, joiner];
+  await waitFor(
+    'unowned copies to be dropped',
+    async () => (await heldCounts(ids)).reduce((a, b) => a + b) === KEYS,
+    30_000,
+  );
+  expect(await missingKeys(first)).toEqual([]);
+}, 120_000);
+
+test('a restarted member is not ready until it has pulled its share back from the other owners', async () => {
+  // RF 2 with anti-entropy off: only the pull can give the restarted node its copies back.
+  cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--anti-entropy-interval-ms', '0'] });
+  await cluster.start(3);
+  const ids = [...cluster.nodes.keys()];
+  await writeKeys(ids[0]);
+  const before = await heldCounts(ids);
+  expect(before.reduce((a, b) => a + b)).toBe(2 * KEYS);
+
+  // Restart the last node empty while one of its peers hangs (SIGSTOP): the pull waits for it.
+  const victim = ids[2];
+  const hung = cluster.nodes.get(ids[0])!.child;
+  hung.kill('SIGSTOP');
+  try {
+    await cluster.restart(victim);
+    const url = cluster.url(victim);
+    await waitFor('the restarted node to wait for the hung peer only', async () => {
+      const readyz = await fetch(`${url}/readyz`);
+      const body = (await readyz.json()) as { status: string; waitingFor?: string[] };
+      return (
+        readyz.status === 503 && body.status === 'recovering its share' && body.waitingFor?.join() === ids[0]
+      );
+    });
+    const waiting = await statusOf(victim);
+    expect(waiting.cluster.handoffComplete).toBe(false);
+    expect(waiting.cluster.shareRecovery).toMatchObject({ state: 'pulling', pending: [ids[0]] });
+  } finally {
+    hung.kill('SIGCONT');
+  }
+  await waitFor(
+    'the restarted node to be ready',
+    async () => (await fetch(`${cluster!.url(victim)}/readyz`)).status === 200,
+    30_000,
+  );
+  const after = await statusOf(victim);
+  expect(after.cluster.handoffComplete).toBe(true);
+  expect(after.store.keys).toBe(before[2]);
+  expect(after.cluster.shareRecovery.entriesReceived).toBe(before[2]);
+  const metrics = await (await fetch(`${cluster.url(victim)}/metrics`)).text();
+  expect(metrics).toMatch(new RegExp(`^ringcache_share_recovery_received_entries ${before[2]}$`, 'm'));
+  expect(metrics).toMatch(/^ringcache_share_recovery_pending_members 0$/m);
+  expect(await missingKeys(victim)).toEqual([]);
+}, 120_000);
