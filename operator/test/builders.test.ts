@@ -138,6 +138,7 @@ describe('statefulSet', () => {
       RINGCACHE_PORT: '8080',
       RINGCACHE_NODE_ID: 'from metadata.name',
       RINGCACHE_ADVERTISE_ADDRESS: '$(RINGCACHE_NODE_ID).demo-nodes.default.svc:8080',
+      RINGCACHE_RING_SOURCE: 'demo.default.svc:8080',
       RINGCACHE_MAX_MEMORY: String(256 * 2 ** 20),
       RINGCACHE_EVICTION_POLICY: 'wtinylfu',
       RINGCACHE_CONSISTENCY: 'quorum',

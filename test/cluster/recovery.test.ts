@@ -5,7 +5,7 @@
  * epoch done, so activating the joiner and dropping unowned copies loses nothing.
  */
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
-import { waitFor } from '../support/node-process.js';
+import { startNodeProcess, waitFor } from '../support/node-process.js';
 
 const KEYS = 400;
 let cluster: LocalCluster | undefined;
@@ -140,3 +140,61 @@ test('a restarted member is not ready until it has pulled its share back from th
   expect(metrics).toMatch(/^ringcache_share_recovery_pending_members 0$/m);
   expect(await missingKeys(victim)).toEqual([]);
 }, 120_000);
+
+test('a member restarted with --ring-source takes the ring from a running member and its share, with no publication', async () => {
+  cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--anti-entropy-interval-ms', '0'] });
+  await cluster.start(3);
+  const ids = [...cluster.nodes.keys()];
+  await writeKeys(ids[0]);
+  const before = await heldCounts(ids);
+
+  // The pod comes back on its address with no one giving it the ring: it asks a member.
+  const victim = cluster.nodes.get(ids[2])!;
+  await cluster.stopNode(ids[2], 'SIGKILL');
+  const restarted = await startNodeProcess(
+    ['--host', '127.0.0.1', '--port', String(victim.port), '--node-id', victim.id],
+    {
+      RINGCACHE_PEER_TOKEN: cluster.peerToken,
+      RINGCACHE_RING_SOURCE: cluster.nodes.get(ids[0])!.address,
+      RINGCACHE_ANTI_ENTROPY_INTERVAL_MS: '0',
+    },
+  );
+  try {
+    await waitFor(
+      'the restarted node to be ready',
+      async () => (await fetch(`${restarted.url}/readyz`)).status === 200,
+      30_000,
+    );
+    const status = (await (await fetch(`${restarted.url}/v1/status`)).json()) as Status;
+    expect(status.cluster.epoch).toBe(cluster.ring.epoch);
+    expect(status.cluster.handoffComplete).toBe(true);
+    expect(status.store.keys).toBe(before[2]);
+    expect(restarted.logs).toContainEqual(
+      expect.objectContaining({ msg: 'ring lookup at start-up', outcome: 'installed' }),
+    );
+  } finally {
+    await restarted.stop('SIGKILL');
+  }
+}, 120_000);
+
+test('a node whose --ring-source has no ring, or does not listen, goes on alone at once', async () => {
+  const lonely = await startNodeProcess([], { RINGCACHE_RING_SOURCE: '127.0.0.1:1' });
+  const ringless = await startNodeProcess([]);
+  const asking = await startNodeProcess([], { RINGCACHE_RING_SOURCE: new URL(ringless.url).host });
+  try {
+    for (const node of [lonely, asking]) {
+      await waitFor('the node to be ready', async () => (await fetch(`${node.url}/readyz`)).status === 200);
+      await waitFor('the lookup to be logged', () =>
+        node.logs.some((l) => l.msg === 'ring lookup at start-up'),
+      );
+    }
+    expect(lonely.logs).toContainEqual(
+      expect.objectContaining({ msg: 'ring lookup at start-up', outcome: 'unreachable' }),
+    );
+    expect(asking.logs).toContainEqual(
+      expect.objectContaining({ msg: 'ring lookup at start-up', outcome: 'no ring' }),
+    );
+  } finally {
+    await Promise.all([lonely, ringless, asking].map((n) => n.stop('SIGKILL')));
+  }
+});

@@ -23,6 +23,8 @@ export interface AppContext extends KeyHandlerContext {
   checkPeer: TokenCheck;
   startedAt: number;
   version: string;
+  /** True while the node asks its --ring-source for the ring (cluster/ring-source.ts). */
+  lookingForRing: () => boolean;
 }
 
 type Handler = (req: Request, res: Response) => unknown;
@@ -50,6 +52,7 @@ export function createApp(ctx: AppContext): express.Express {
   route(app, '/readyz', {
     get: (_req, res) => {
       if (ctx.draining()) return void res.status(503).json({ status: 'shutting down' });
+      if (ctx.lookingForRing()) return void res.status(503).json({ status: 'looking for its ring' });
       // Restarted into the ring: not ready to serve its share until it has it back.
       const recovery = ctx.cluster.recovery.status;
       if (recovery.state === 'pulling') {

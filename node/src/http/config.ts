@@ -116,6 +116,15 @@ export const NODE_OPTIONS = {
     description: 'host:port peers reach this node at (its ring address)',
     parse: parseText,
   }),
+  ringSource: option<string | undefined>({
+    flag: '--ring-source',
+    env: 'RINGCACHE_RING_SOURCE',
+    defaultValue: undefined,
+    defaultText: 'none',
+    description:
+      "host:port to ask for the ring at start-up (the cluster's client Service): a restarted member takes its ring and share back before /readyz answers 200",
+    parse: parseText,
+  }),
   replicaTimeoutMs: option({
     flag: '--replica-timeout-ms',
     env: 'RINGCACHE_REPLICA_TIMEOUT_MS',
@@ -244,6 +253,8 @@ export interface NodeConfig {
   /** The credential peers present on /v1/internal/* and PUT /v1/ring; defaults to the token. */
   peerToken: string | undefined;
   advertiseAddress: string;
+  /** host:port asked for the ring at start-up (cluster/ring-source.ts); undefined: none. */
+  ringSource: string | undefined;
   replicaTimeoutMs: number;
   maxHints: number;
   tombstoneGraceMs: number;
@@ -287,6 +298,9 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
     problems.push(
       `--max-batch-size (${values.maxBatchSize}) must be at least --max-value-size (${values.maxValueSize})`,
     );
+  }
+  if (values.ringSource !== undefined && !/^[^\s/]+:\d{1,5}$/.test(values.ringSource)) {
+    problems.push(`--ring-source: expected host:port, got ${JSON.stringify(values.ringSource)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const { tokenFile: _tokenFile, token: _token, peerTokenFile: _p1, peerToken: _p2, ...rest } = values;

@@ -25,6 +25,7 @@ import { VERSION } from '../version.js';
 import { Replica } from '../cluster/replica.js';
 import { Peers } from '../cluster/peers.js';
 import { Cluster } from '../cluster/cluster.js';
+import { lookUpRing } from '../cluster/ring-source.js';
 
 export interface RunningNode {
   /** `http://host:port` */
@@ -79,7 +80,13 @@ export async function startNode(
   const apply = createApplyHandler({ ...context, learnEpoch });
   const streams = createStreamHandler({ ...context, learnEpoch });
   const entries = createEntriesHandler({ ...context, learnEpoch });
-  const app = createApp({ ...context, startedAt: now(), version: VERSION });
+  let lookingForRing = config.ringSource !== undefined;
+  const app = createApp({
+    ...context,
+    startedAt: now(),
+    version: VERSION,
+    lookingForRing: () => lookingForRing,
+  });
 
   const server = createServer(
     {
@@ -182,8 +189,25 @@ export async function startNode(
     auth: config.token !== undefined,
     version: VERSION,
   });
+  if (config.ringSource !== undefined) {
+    const source = config.ringSource;
+    void lookUpRing(source, {
+      selfId: config.nodeId,
+      fetchRing: (address) => peers.fetchRing(address),
+      // A ring that arrived meanwhile (PUT /v1/ring, a peer's epoch) wins unless this one is newer.
+      install: (document) => void cluster.install(document),
+      deadlineMs: RING_LOOKUP_DEADLINE_MS,
+      now,
+    }).then((outcome) => {
+      lookingForRing = false;
+      logger.info('ring lookup at start-up', { source, outcome, epoch: cluster.epoch });
+    });
+  }
   return { url, port, store, cluster, shutdown };
 }
+
+/** How long a node asks its --ring-source before it goes on without a ring. */
+const RING_LOOKUP_DEADLINE_MS = 30_000;
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -64,6 +64,12 @@ test('every problem is reported at once, with the exact message', () => {
   expect(problems(['--max-batch-size', '1KiB'])).toEqual([
     '--max-batch-size (1024) must be at least --max-value-size (1048576)',
   ]);
+  expect(problems(['--ring-source', 'http://demo:8080'])).toEqual([
+    '--ring-source: expected host:port, got "http://demo:8080"',
+  ]);
+  expect(parse([], { RINGCACHE_RING_SOURCE: 'demo.default.svc:8080' }).ringSource).toBe(
+    'demo.default.svc:8080',
+  );
 });
 
 test('the token comes from a file or the environment, never both, and must be strong enough', () => {

@@ -7,7 +7,13 @@
  * Pure.
  */
 import type { V1Container, V1PodSpec, V1StatefulSet } from '@kubernetes/client-node';
-import { NODE_PORT, authSecretName, headlessServiceName, statefulSetName } from '../names.js';
+import {
+  NODE_PORT,
+  authSecretName,
+  clientServiceName,
+  headlessServiceName,
+  statefulSetName,
+} from '../names.js';
 import type { ClusterContext } from '../types.js';
 import { labels, objectMeta, selectorLabels } from './labels.js';
 import { containerResources } from './resources.js';
@@ -152,6 +158,12 @@ function container(cluster: ClusterContext): V1Container {
       {
         name: 'RINGCACHE_ADVERTISE_ADDRESS',
         value: `$(RINGCACHE_NODE_ID).${headlessServiceName(cluster.name)}.${cluster.namespace}.svc:${NODE_PORT}`,
+      },
+      // A restarted pod asks a Ready member for the ring (the client Service reaches only those)
+      // and pulls its share back before it reports Ready (docs/cluster.md, share recovery).
+      {
+        name: 'RINGCACHE_RING_SOURCE',
+        value: `${clientServiceName(cluster.name)}.${cluster.namespace}.svc:${NODE_PORT}`,
       },
       { name: 'RINGCACHE_MAX_MEMORY', value: String(spec.maxMemoryBytes) },
       { name: 'RINGCACHE_EVICTION_POLICY', value: spec.evictionPolicy },

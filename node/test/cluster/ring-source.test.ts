@@ -1,0 +1,51 @@
+import { lookupFailure, lookUpRing } from '../../src/cluster/ring-source.js';
+import type { RingDocument } from '../../src/ring/index.js';
+
+const ring = (ids: string[]) => ({
+  epoch: 4,
+  replicationFactor: 2,
+  members: ids.map((id) => ({ id, address: `${id}:8080`, state: 'active' })),
+  publisher: { holder: 'op', leaseTransitions: 1 },
+});
+
+test('refused, unknown names and a source without a ring end the lookup; anything else is retried', () => {
+  expect(lookupFailure('demo:8080: connect ECONNREFUSED 10.0.0.1:8080')).toBe('unreachable');
+  expect(lookupFailure('demo:8080: getaddrinfo ENOTFOUND demo')).toBe('unreachable');
+  expect(lookupFailure('demo:8080: ring answered 404')).toBe('no ring');
+  expect(lookupFailure('demo:8080: no answer within 1000 ms')).toBe('retry');
+  expect(lookupFailure('demo:8080: ring answered 503')).toBe('retry');
+  expect(lookupFailure('demo:8080: getaddrinfo EAI_AGAIN demo')).toBe('retry');
+});
+
+test('installs the ring only when it names this node, retrying until the deadline', async () => {
+  let now = 0;
+  const installed: RingDocument[] = [];
+  const failures = [new Error('x: no answer within 1000 ms'), new Error('x: ring answered 503')];
+  const deps = {
+    selfId: 'b',
+    fetchRing: async () => {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      return ring(['a', 'b']);
+    },
+    install: (d: RingDocument) => void installed.push(d),
+    deadlineMs: 10_000,
+    now: () => now,
+    pause: async (ms: number) => void (now += ms),
+  };
+  expect(await lookUpRing('x:1', deps)).toBe('installed');
+  expect(installed.map((d) => d.epoch)).toEqual([4]);
+  expect(now).toBe(600); // 200 then 400 ms between attempts
+
+  expect(await lookUpRing('x:1', { ...deps, selfId: 'z' })).toBe('not a member');
+  expect(installed).toHaveLength(1);
+
+  const hanging = {
+    ...deps,
+    fetchRing: () => Promise.reject(new Error('x: no answer within 1000 ms')),
+  };
+  now = 0;
+  expect(await lookUpRing('x:1', hanging)).toBe('unreachable');
+  expect(now).toBeLessThanOrEqual(10_000);
+  expect(now).toBeGreaterThan(5_000);
+});
