@@ -15,9 +15,18 @@ export interface RawResponse {
  * A response to HEAD, and any 1xx, 204 or 304, has no body whatever its Content-Length says.
  */
 export function parseResponse(data: Buffer, head = false): RawResponse | undefined {
-  const end = data.indexOf('\r\n\r\n');
+  return parseAt(data, 0, head)?.response;
+}
+
+/** The response starting at `offset` of `data` and the offset just past it, if it is all there. */
+function parseAt(
+  data: Buffer,
+  offset: number,
+  head: boolean,
+): { response: RawResponse; next: number } | undefined {
+  const end = data.indexOf('\r\n\r\n', offset);
   if (end < 0) return undefined;
-  const [statusLine, ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
+  const [statusLine, ...lines] = data.subarray(offset, end).toString('latin1').split('\r\n');
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -28,9 +37,8 @@ export function parseResponse(data: Buffer, head = false): RawResponse | undefin
   const length = bodyless ? 0 : Number(headers['content-length'] ?? 0);
   if (data.length < end + 4 + length) return undefined;
   return {
-    status,
-    headers,
-    body: data.subarray(end + 4, end + 4 + length).toString('utf8'),
+    response: { status, headers, body: data.subarray(end + 4, end + 4 + length).toString('utf8') },
+    next: end + 4 + length,
   };
 }
 
@@ -71,6 +79,37 @@ export function readResponse(
     socket.on('data', onData);
     socket.once('close', () => finish(true));
     socket.once('error', () => undefined);
+  });
+}
+
+/**
+ * Every response the server sends on `socket` until it closes the connection, in order, and
+ * the bytes after the last whole response (none from a well-behaved server). For pipelined
+ * requests; none of them may be a HEAD. Rejects after `deadlineMs`.
+ */
+export function readUntilClose(
+  socket: Socket,
+  deadlineMs = 10_000,
+): Promise<{ responses: RawResponse[]; rest: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close the connection within ${deadlineMs} ms`));
+    }, deadlineMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const data = Buffer.concat(chunks);
+      const responses: RawResponse[] = [];
+      let offset = 0;
+      for (let parsed = parseAt(data, 0, false); parsed; parsed = parseAt(data, offset, false)) {
+        responses.push(parsed.response);
+        offset = parsed.next;
+      }
+      resolve({ responses, rest: data.subarray(offset).toString('latin1') });
+    });
   });
 }
 

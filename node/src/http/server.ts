@@ -97,6 +97,7 @@ export async function startNode(
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
     },
     (req: IncomingMessage, res: ServerResponse) => {
+      trackResponse(req, res);
       const url = req.url as string;
       if (isKeyPath(url)) return keys(req, res);
       if (isApply(req.method, url)) return apply(req, res);
@@ -235,15 +236,66 @@ function refuse(socket: Socket, status: number, code: string, message: string): 
   );
 }
 
-/** Malformed HTTP, oversize headers and timeouts: answer in JSON when a response can still be sent. */
+/**
+ * Per connection, the responses to its last two requests. Node writes a connection's responses
+ * in request order, so once the last of them has finished, all have.
+ */
+interface Responses {
+  last?: ServerResponse;
+  previous?: ServerResponse;
+  /** A client error is answered, or waits for the responses before it. */
+  failed?: true;
+}
+const responses = new WeakMap<Socket, Responses>();
+
+function trackResponse(req: IncomingMessage, res: ServerResponse): void {
+  let connection = responses.get(req.socket);
+  if (connection === undefined) responses.set(req.socket, (connection = {}));
+  connection.previous = connection.last;
+  connection.last = res;
+}
+
+/**
+ * Malformed HTTP, oversize headers and timeouts: answer in JSON when a response can still be
+ * sent, after the answers to the requests parsed before the error. Node raises the error as
+ * soon as it parses the bad bytes, which may come in the same packet as pipelined requests
+ * whose answers are not written yet (a PUT's waits for its body to be read); those are
+ * answered first, then the error, and the connection is closed.
+ */
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  // Node's own default handler makes the same check: a response already under way cannot be replaced.
-  const inResponse = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
-    ?.headersSent;
-  if (err.code === 'ECONNRESET' || !socket.writable || inResponse) {
+  const connection = responses.get(socket);
+  if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
+  if (connection?.failed) return; // more bad bytes after the first error: that one is answered
+  let awaited = connection?.last;
+  if (awaited !== undefined && !awaited.req.complete && !awaited.writableEnded) {
+    // The error cut this request short (a bad chunk, a stalled body): it is not applied, and
+    // the error is its answer, unless its response has begun, which cannot be replaced (node's
+    // own default handler makes the same check).
+    if (awaited.headersSent) {
+      socket.destroy();
+      return;
+    }
+    awaited = connection?.previous;
+  }
+  if (connection !== undefined) connection.failed = true;
+  if (awaited === undefined || awaited.writableFinished || awaited.destroyed) {
+    refuseClientError(err, socket);
+    return;
+  }
+  const answer = (): void => {
+    awaited.off('finish', answer);
+    awaited.off('close', answer);
+    // A response that closes its connection leaves nothing more to say.
+    if (socket.writable) refuseClientError(err, socket);
+  };
+  awaited.on('finish', answer);
+  awaited.on('close', answer);
+}
+
+function refuseClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     refuse(socket, 408, 'REQUEST_TIMEOUT', 'the request was not received in time');
   } else if (err.code === 'HPE_HEADER_OVERFLOW') {

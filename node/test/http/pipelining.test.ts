@@ -1,0 +1,86 @@
+/**
+ * Pipelined requests followed on the same connection by bytes that are not HTTP, on a real
+ * node process and raw sockets: every request parsed before the error is answered, in order,
+ * then the error gets its 400 and the connection is closed.
+ */
+import type { Socket } from 'node:net';
+import { killAllNodes, startNodeProcess, type NodeProcess } from '../../../test/support/node-process.js';
+import { openSocket, readUntilClose, type RawResponse } from '../../../test/support/raw-http.js';
+
+let node: NodeProcess;
+beforeAll(async () => {
+  node = await startNodeProcess();
+});
+afterAll(killAllNodes);
+
+const sockets: Socket[] = [];
+afterEach(() => sockets.splice(0).forEach((s) => s.destroy()));
+
+/** Writes `bytes` in one write on a fresh connection; resolves with all it gets until the close. */
+async function pipeline(bytes: string) {
+  const socket = await openSocket(node.port);
+  socket.on('error', () => undefined);
+  sockets.push(socket);
+  const reading = readUntilClose(socket);
+  socket.write(bytes);
+  return reading;
+}
+
+const put = (key: string, value: string) =>
+  `PUT /v1/keys/${key} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(value)}\r\n\r\n${value}`;
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+const GARBAGE = 'GARBAGE\r\n\r\n';
+
+function expectBadRequest(response: RawResponse | undefined): void {
+  expect(response?.status).toBe(400);
+  expect(response?.headers['content-type']).toBe('application/json');
+  expect(response?.headers.connection).toBe('close');
+  expect(JSON.parse(response?.body ?? '')).toEqual({
+    error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^malformed HTTP request \(HPE_/) },
+  });
+}
+
+test('a PUT whose body is followed by garbage gets its 201, then a 400, then the close', async () => {
+  const { responses, rest } = await pipeline(put('piped', 'hello') + GARBAGE);
+  expect(responses.map((r) => r.status)).toEqual([201, 400]);
+  expect(responses[0].headers.etag).toBeDefined();
+  expectBadRequest(responses[1]);
+  expect(rest).toBe('');
+  const read = await fetch(`${node.url}/v1/keys/piped`);
+  expect(read.status).toBe(200);
+  expect(await read.text()).toBe('hello');
+});
+
+test('a GET answered at once, then garbage: the answer, then a 400, then the close', async () => {
+  const { responses, rest } = await pipeline(get('/v1/keys/absent') + GARBAGE);
+  expect(responses.map((r) => r.status)).toEqual([404, 400]);
+  expect(JSON.parse(responses[0].body).error.code).toBe('NOT_FOUND');
+  expectBadRequest(responses[1]);
+  expect(rest).toBe('');
+});
+
+test('two pipelined requests then garbage: both answered in order, then a 400, then the close', async () => {
+  const { responses, rest } = await pipeline(put('pair-1', 'first') + put('pair-2', 'second') + GARBAGE);
+  expect(responses.map((r) => r.status)).toEqual([201, 201, 400]);
+  expectBadRequest(responses[2]);
+  expect(rest).toBe('');
+  expect(await (await fetch(`${node.url}/v1/keys/pair-1`)).text()).toBe('first');
+  expect(await (await fetch(`${node.url}/v1/keys/pair-2`)).text()).toBe('second');
+
+  // The same through the express app, whose answers are not written synchronously either.
+  const second = await pipeline(get('/healthz') + get('/v1/status') + GARBAGE);
+  expect(second.responses.map((r) => r.status)).toEqual([200, 200, 400]);
+  expect(JSON.parse(second.responses[0].body)).toEqual({ status: 'ok' });
+  expectBadRequest(second.responses[2]);
+});
+
+test('a request cut mid-body by a parse error is answered 400 and not applied; the one before it is', async () => {
+  // A chunk size that is not hexadecimal: the error comes before the PUT ahead is answered.
+  const cut = 'PUT /v1/keys/cut HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n';
+  const { responses, rest } = await pipeline(put('before-cut', 'kept') + cut);
+  expect(responses.map((r) => r.status)).toEqual([201, 400]);
+  expectBadRequest(responses[1]);
+  expect(rest).toBe('');
+  expect(await (await fetch(`${node.url}/v1/keys/before-cut`)).text()).toBe('kept');
+  expect((await fetch(`${node.url}/v1/keys/cut`)).status).toBe(404);
+});
