@@ -97,15 +97,28 @@ export async function startNode(
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
     },
     (req: IncomingMessage, res: ServerResponse) => {
-      trackResponse(req, res);
-      const url = req.url as string;
-      if (isKeyPath(url)) return keys(req, res);
-      if (isApply(req.method, url)) return apply(req, res);
-      const segment = entryKeySegment(req.method, url);
-      if (segment !== undefined) entries(req, res, segment);
-      else app(req, res);
+      const before = trackResponse(req, res);
+      // A pipelined request runs after the one before it on its connection has been answered:
+      // a GET behind a PUT of the same key must see it (node emits both at once).
+      if (before !== undefined && !before.writableFinished && !before.destroyed) {
+        const run = () => {
+          before.off('finish', run).off('close', run);
+          if (!res.destroyed) dispatch(req, res);
+        };
+        before.on('finish', run).on('close', run);
+        return;
+      }
+      dispatch(req, res);
     },
   );
+  function dispatch(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url as string;
+    if (isKeyPath(url)) return keys(req, res);
+    if (isApply(req.method, url)) return apply(req, res);
+    const segment = entryKeySegment(req.method, url);
+    if (segment !== undefined) entries(req, res, segment);
+    else app(req, res);
+  }
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     if (draining || sockets.size >= config.maxConnections) {
@@ -248,11 +261,13 @@ interface Responses {
 }
 const responses = new WeakMap<Socket, Responses>();
 
-function trackResponse(req: IncomingMessage, res: ServerResponse): void {
+/** Records `res` as its connection's latest response; returns the one before it, if any. */
+function trackResponse(req: IncomingMessage, res: ServerResponse): ServerResponse | undefined {
   let connection = responses.get(req.socket);
   if (connection === undefined) responses.set(req.socket, (connection = {}));
   connection.previous = connection.last;
   connection.last = res;
+  return connection.previous;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Pipelined requests followed on the same connection by bytes that are not HTTP, on a real
- * node process and raw sockets: every request parsed before the error is answered, in order,
- * then the error gets its 400 and the connection is closed.
+ * Pipelined requests on a real node process and raw sockets: they run in order, each after the
+ * one before it is answered; and when bytes that are not HTTP follow them, every request parsed
+ * before the error is answered, in order, then the error gets its 400 and the connection closes.
  */
 import type { Socket } from 'node:net';
 import { killAllNodes, startNodeProcess, type NodeProcess } from '../../../test/support/node-process.js';
@@ -83,4 +83,23 @@ test('a request cut mid-body by a parse error is answered 400 and not applied; t
   expect(rest).toBe('');
   expect(await (await fetch(`${node.url}/v1/keys/before-cut`)).text()).toBe('kept');
   expect((await fetch(`${node.url}/v1/keys/cut`)).status).toBe(404);
+});
+
+test('pipelined requests run in order: a GET behind a PUT of the same key reads the PUT', async () => {
+  const socket = await openSocket(node.port);
+  socket.on('error', () => undefined);
+  sockets.push(socket);
+  const reading = readUntilClose(socket);
+  const close = 'DELETE /v1/keys/ordered HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+  socket.write(
+    put('ordered', 'first') +
+      get('/v1/keys/ordered') +
+      put('ordered', 'second') +
+      get('/v1/keys/ordered') +
+      close,
+  );
+  const answers = (await reading).responses;
+  expect(answers.map((r) => r.status)).toEqual([201, 200, 204, 200, 204]);
+  expect(answers[1].body).toBe('first');
+  expect(answers[3].body).toBe('second');
 });
