@@ -141,8 +141,31 @@ test('the README’s kubectl install: apply -f k8s/, wait for the CRD, the examp
   expect(await canI('delete', 'secrets', '-n', 'default')).toBe('no');
 });
 
+test('a second operator whose watch overlaps an installed one is refused, saying which and why', async () => {
+  // The kubectl install above runs an operator in ringcache-system that watches every namespace.
+  const refused = await helm.run([
+    'install',
+    'second',
+    chartDir,
+    ...kube(),
+    '--namespace',
+    'second',
+    '--create-namespace',
+    '--set',
+    'operator.watchNamespace=second',
+  ]);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(
+    'the ringcache operator of release "ringcache" in namespace "ringcache-system" already watches every namespace; ' +
+      'a second operator watching namespace "second" would lead beside it. Give each release its own ' +
+      'operator.watchNamespace, or upgrade that release instead',
+  );
+  expect(await api.get('/apis/apps/v1/namespaces/second/deployments/second-ringcache-operator')).toBeUndefined();
+});
+
 test('NOTES.txt without a CacheCluster tells how to create one, reach it and get its token', async () => {
-  const out = await helm.ok(['install', 'notes', chartDir, ...kube(), '--namespace', 'notes', '--dry-run=server']);
+  // Client-side: the operator installed from k8s/ above would make the single-operator guard refuse it.
+  const out = await helm.ok(['install', 'notes', chartDir, ...kube(), '--namespace', 'notes', '--dry-run=client']);
   expect(out).toContain('It reconciles CacheClusters in every namespace.');
   expect(out).toContain('kind: CacheCluster');
   expect(out).toContain('image: ringcache:0.1.0');

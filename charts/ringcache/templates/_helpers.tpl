@@ -123,3 +123,26 @@ The client token is key `token` of Secret {{ .secret }}:
   curl -X PUT -H "Authorization: Bearer $TOKEN" --data-binary hello http://127.0.0.1:8080/v1/keys/greeting
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/keys/greeting
 {{- end }}
+
+{{/*
+One operator per CacheCluster: two releases whose operators watch overlapping namespaces would
+each hold their own Lease, both lead, and fight over the same StatefulSets and rings. Refuses to
+install a release whose watch overlaps another release's operator (every namespace overlaps
+everything). `lookup` reads the live cluster, so this only acts on install and upgrade, not on
+`helm template`.
+*/}}
+{{- define "ringcache.singleOperatorGuard" -}}
+{{- $mine := .Values.operator.watchNamespace | default "" -}}
+{{- range (lookup "apps/v1" "Deployment" "" "").items }}
+{{- $labels := dig "metadata" "labels" dict . -}}
+{{- if and (eq (get $labels "app.kubernetes.io/part-of") "ringcache") (eq (get $labels "app.kubernetes.io/component") "operator") -}}
+{{- $instance := get $labels "app.kubernetes.io/instance" -}}
+{{- if not (and (eq .metadata.namespace $.Release.Namespace) (eq $instance $.Release.Name)) -}}
+{{- $theirs := dig "metadata" "annotations" "ringcache.io/watch-namespace" "" . -}}
+{{- if or (eq $mine "") (eq $theirs "") (eq $mine $theirs) -}}
+{{- fail (printf "the ringcache operator of release %q in namespace %q already watches %s; a second operator watching %s would lead beside it. Give each release its own operator.watchNamespace, or upgrade that release instead" $instance .metadata.namespace (ternary "every namespace" (printf "namespace %q" $theirs) (eq $theirs "")) (ternary "every namespace" (printf "namespace %q" $mine) (eq $mine ""))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
