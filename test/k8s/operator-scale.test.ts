@@ -1,7 +1,8 @@
 /**
  * End to end on a real control plane: the CRD, `ringcache operator` as a child process, the
  * stand-in kubelet running the pods as real ringcache processes, a CacheCluster of 3 (RF 2)
- * scaled 3 -> 5 -> 2 while a writer runs, and every acknowledged write read back after.
+ * scaled 3 -> 5 -> 2 while a writer runs, and every acknowledged write read back after; then a
+ * pod deleted and recreated empty gets its share back before it is Ready.
  * What this does not prove: no real kubelet, container runtime, cluster DNS or network (see
  * docs/operator.md, "Testing with the stand-in kubelet").
  */
@@ -185,6 +186,34 @@ test('a CacheCluster of 3 scales 3 -> 5 -> 2 under writes and loses no acknowled
 
   const lost = await phase('read back every acknowledged key via both nodes', () => w.lost(urls()));
   expect(lost).toEqual([]);
+
+  // A pod dies and the StatefulSet recreates it empty: it pulls its share back (at RF 2 on two
+  // nodes, every key) before it reports Ready, and nothing is lost.
+  const victim = k.pods().find((p) => p.name === `${CLUSTER}-1`)!;
+  await core.deleteNamespacedPod({ namespace: NAMESPACE, name: victim.name, gracePeriodSeconds: 0 });
+  await phase('pod demo-1 recreated and Ready', () =>
+    waitLogged(
+      k,
+      'demo-1 back with its share',
+      300_000,
+      async () => {
+        const pod = k.pods().find((p) => p.name === `${CLUSTER}-1`);
+        if (pod === undefined || pod.uid === victim.uid) throw new Error('demo-1 not recreated yet');
+        return settled(2)();
+      },
+      operatorAlive,
+    ),
+  );
+  const recreated = k.pods().find((p) => p.name === `${CLUSTER}-1`)!;
+  const status = JSON.parse((await nodeRequest(`${recreated.url}/v1/status`, token)).body) as {
+    cluster: { handoffComplete: boolean; shareRecovery: { state: string; entriesReceived: number } };
+    store: { keys: number };
+  };
+  expect(status.cluster.handoffComplete).toBe(true);
+  expect(status.cluster.shareRecovery.state).toBe('done');
+  expect(status.cluster.shareRecovery.entriesReceived).toBeGreaterThanOrEqual(w.acked.size);
+  expect(status.store.keys).toBeGreaterThanOrEqual(w.acked.size);
+  expect(await w.lost(urls())).toEqual([]);
 
   // Scale to zero (the cluster's contents go, as documented) and back: a fresh ring serves again.
   await custom.patchNamespacedCustomObjectScale({ ...crd, name: CLUSTER, body: { spec: { replicas: 0 } } }, merge);
