@@ -138,6 +138,14 @@ test('a restarted member is not ready until it has pulled its share back from th
   const metrics = await (await fetch(`${cluster.url(victim)}/metrics`)).text();
   expect(metrics).toMatch(new RegExp(`^ringcache_share_recovery_received_entries ${before[2]}$`, 'm'));
   expect(metrics).toMatch(/^ringcache_share_recovery_pending_members 0$/m);
+  // The owners that streamed it count what they sent.
+  const sent = await Promise.all(
+    ids.slice(0, 2).map(async (id) => {
+      const text = await (await fetch(`${cluster!.url(id)}/metrics`)).text();
+      return Number(/^ringcache_share_sent_entries_total (\d+)$/m.exec(text)?.[1]);
+    }),
+  );
+  expect(sent[0] + sent[1]).toBe(before[2]);
   expect(await missingKeys(victim)).toEqual([]);
 }, 120_000);
 

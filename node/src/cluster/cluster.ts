@@ -106,6 +106,9 @@ export class Cluster {
     rebalanceSent: 0,
     rebalanceBytesSent: 0,
     rebalanceKeysScanned: 0,
+    /** Entries and bytes streamed to restarted members pulling their share (share-recovery.ts). */
+    shareSent: 0,
+    shareBytesSent: 0,
   };
   /** The epoch whose hand-off (streaming to new owners) this node has finished. */
   handoffEpoch = 0;
@@ -178,6 +181,10 @@ export class Cluster {
       {
         replica,
         send: async (to, entries) => void (await peers.apply(this.address(to), entries, undefined, 60_000)),
+        onSent: (entries, bytes) => {
+          this.counters.shareSent += entries;
+          this.counters.shareBytesSent += bytes;
+        },
       },
       placement,
       requester,

@@ -47,6 +47,8 @@ export type ShareAnswer =
 export interface ShareSenderDeps {
   replica: Replica;
   send: (to: string, entries: Parameters<EntrySender['add']>[1][]) => Promise<void>;
+  /** Each batch taken (progress in status and metrics while a large share streams). */
+  onSent?: (entries: number, bytes: number) => void;
 }
 
 const BATCH_ENTRIES = 1024;
@@ -68,6 +70,7 @@ export async function sendShare(
     onSent: (_to, entries, bytes) => {
       sent.entries += entries.length;
       sent.bytes += bytes;
+      deps.onSent?.(entries.length, bytes);
     },
     onFailed: (_to, _entries, err) => (failure ??= err),
     maxEntries: BATCH_ENTRIES,

@@ -33,6 +33,12 @@ export function registerClusterMetrics(registry: Registry, cluster: Cluster): vo
     (s) => (s.shareRecovery.state === 'pulling' ? s.shareRecovery.pending.length : 0),
   );
   read(
+    'ringcache_share_sent_entries_total',
+    'Entries streamed to restarted members pulling their share back.',
+    'counter',
+    (s) => s.shareSent,
+  );
+  read(
     'ringcache_share_recovery_received_entries',
     'Entries other members streamed to this node since it started, to give it back its share.',
     'gauge',
