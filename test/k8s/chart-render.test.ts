@@ -38,12 +38,13 @@ test('helm lint --strict passes with the defaults and with every option on', asy
   expect(all.code).toBe(0);
 });
 
-test('the defaults render the operator: Deployment, ServiceAccount, RBAC, metrics Service, nothing optional', async () => {
+test('the defaults render the operator: Deployment, its PodDisruptionBudget, ServiceAccount, RBAC, metrics Service, nothing optional', async () => {
   const objs = await render();
   expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
     'ClusterRole/rel-ringcache-operator',
     'ClusterRoleBinding/rel-ringcache-operator',
     'Deployment/rel-ringcache-operator',
+    'PodDisruptionBudget/rel-ringcache-operator',
     'Role/rel-ringcache-operator-leader-election',
     'RoleBinding/rel-ringcache-operator-leader-election',
     'Service/rel-ringcache-operator-metrics',
@@ -107,6 +108,12 @@ test('the defaults render the operator: Deployment, ServiceAccount, RBAC, metric
 
   const svc = find(objs, 'Service');
   expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
+  // Two replicas: a drain evicts one at a time, the other keeps (or takes) the Lease.
+  const pdb = find(objs, 'PodDisruptionBudget');
+  expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: dep.spec.selector.matchLabels } });
+  expect(
+    (await render('--set', 'operator.replicas=1')).map((o) => o.kind),
+  ).not.toContain('PodDisruptionBudget');
   expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' }]);
 });
 
@@ -138,6 +145,7 @@ test('every option on: ServiceMonitor, dashboard, CacheCluster and the helm test
     'ConfigMap',
     'Deployment',
     'Pod',
+    'PodDisruptionBudget',
     'Role',
     'RoleBinding',
     'Service',
@@ -270,6 +278,7 @@ test('k8s/ and the chart’s CRD match a fresh render of the one source', async 
   const operator = parseManifests(await readFile(join(repoRoot, 'k8s/operator.yaml'), 'utf8'));
   expect(operator.map((o) => o.kind)).toEqual([
     'Namespace',
+    'PodDisruptionBudget',
     'ServiceAccount',
     'ClusterRole',
     'ClusterRoleBinding',

@@ -33,6 +33,7 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   Service: { plural: 'services', namespaced: true },
   ConfigMap: { plural: 'configmaps', namespaced: true },
   Deployment: { plural: 'deployments', namespaced: true },
+  PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
   Pod: { plural: 'pods', namespaced: true },
   CacheCluster: { plural: 'cacheclusters', namespaced: true },
   ServiceMonitor: { plural: 'servicemonitors', namespaced: true },
