@@ -272,7 +272,7 @@ test('scale 3 -> 5 -> 3 with drain while writing: no acknowledged write is lost;
   );
 });
 
-test('anti-entropy: a node restarted empty gets its share back without any client traffic, deletes included', async () => {
+test('a node restarted empty gets its share back without any client traffic, deletes included', async () => {
   const cluster = await startCluster(3, ['--anti-entropy-interval-ms', '300']);
   const ids = [...cluster.nodes.keys()].sort();
   const writer = new Writer(cluster, () => ids, 150);
@@ -297,7 +297,7 @@ test('anti-entropy: a node restarted empty gets its share back without any clien
     }
     return found;
   };
-  // Nothing reads or writes these keys: only anti-entropy can bring them back.
+  // Nothing reads or writes these keys: share recovery (and anti-entropy behind it) brings them back.
   await waitFor(
     'the restarted node to hold its share again',
     async () => (await missing()).length === 0,
