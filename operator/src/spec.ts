@@ -6,6 +6,7 @@
  */
 import { CONSISTENCY_LEVELS } from '../../node/src/http/config.js';
 import { POLICY_NAMES } from '../../node/src/store/options.js';
+import { VERSION } from '../../node/src/version.js';
 import { QUANTITY_PATTERN, parseQuantity, quantityBytes } from './quantity.js';
 import type {
   CacheCluster,
@@ -21,10 +22,13 @@ import type {
 
 export { CONSISTENCY_LEVELS, POLICY_NAMES };
 
-/** The CRD's defaults (operator/test/crd.test.ts checks that the YAML says the same). */
+/**
+ * The CRD's defaults (operator/test/crd.test.ts checks that the YAML says the same). The image is
+ * this release's, the tag the chart deploys the operator with and the README builds.
+ */
 export const SPEC_DEFAULTS = {
   replicas: 3,
-  image: 'ringcache:dev',
+  image: `ringcache:${VERSION}`,
   replicationFactor: 2,
   consistency: 'quorum' as Consistency,
   maxMemory: '256Mi',

@@ -14,7 +14,7 @@ function problems(raw: unknown): string[] {
 test('an empty or absent spec gets every default', () => {
   const defaults = {
     replicas: 3,
-    image: 'ringcache:dev',
+    image: 'ringcache:0.1.0',
     resources: {},
     replicationFactor: 2,
     consistency: 'quorum',
