@@ -15,7 +15,16 @@ import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js';
 import { createPolicy, type EvictionPolicy } from './policy/index.js';
 import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats } from './types.js';
 import { StoreError } from './types.js';
-import { BIG, chunkSize, EMPTY, MAX_SLAB_CHUNK, ValueSlab } from './value-slab.js';
+import {
+  BIG,
+  chunkSize,
+  EMPTY,
+  locationOf,
+  MAX_SLAB_CHUNK,
+  offsetOf,
+  pageOf,
+  ValueSlab,
+} from './value-slab.js';
 
 /**
  * Bytes charged per entry on top of its key and value: the Map entry, the key string's
@@ -27,28 +36,24 @@ export const ENTRY_OVERHEAD_BYTES = 112;
 const NONE = -1;
 
 /**
- * A slot's record in `records`: the fields a read touches, four doubles side by side, so a hit
- * costs one cache line where separate arrays cost one each (on a large store, each a likely
- * miss). SHAPE packs the value's length and its content-type id: length * 2^16 + id.
+ * A slot's record: the fields a read touches, side by side in 32 bytes, so a hit costs one
+ * cache line where separate arrays cost one each (on a large store, each a likely miss). Two
+ * views share the record memory: `records` (doubles) holds the expiry and the version at
+ * double index slot * RECORD + EXPIRES_AT / VERSION; `fields` (int32s) holds the value's page,
+ * offset, length and content-type id at int32 index slot * FIELDS + PAGE / OFFSET / LENGTH /
+ * TYPE_ID. The read path takes the view's arguments as int32s straight from the record: no
+ * division and no double-to-integer conversion, so a get is fewer instructions, and on a large
+ * store a get's time follows its instruction count (docs/store.md, "Where a get's time goes").
  */
 const RECORD = 4;
 const EXPIRES_AT = 0;
-const LOCATION = 1;
-const VERSION = 2;
-const SHAPE = 3;
-const TYPE_IDS = 0x10000;
-
-function shapeOf(length: number, typeId: number): number {
-  return length * TYPE_IDS + typeId;
-}
-
-function lengthOf(shape: number): number {
-  return Math.floor(shape / TYPE_IDS);
-}
-
-function typeIdOf(shape: number): number {
-  return shape % TYPE_IDS;
-}
+const VERSION = 1;
+const FIELDS = 8;
+/** The value's slab page, or BIG (its own Buffer) or EMPTY. */
+const PAGE = 4;
+const OFFSET = 5;
+const LENGTH = 6;
+const TYPE_ID = 7;
 
 export class Store implements CacheStore {
   readonly options: Readonly<ResolvedStoreOptions>;
@@ -57,8 +62,9 @@ export class Store implements CacheStore {
   private keyOfSlot: (string | undefined)[] = [];
   private hashOf: Int32Array;
   private weightOf: Float64Array;
-  /** The fields a read needs, side by side per slot (see RECORD). */
+  /** The fields a read needs, side by side per slot (see RECORD): doubles and int32s over one buffer. */
   private records: Float64Array;
+  private fields: Int32Array;
   private bigValues: (Buffer | undefined)[] = [];
   private freeSlots: number[] = [];
   private nextSlot = 0;
@@ -83,6 +89,7 @@ export class Store implements CacheStore {
     this.hashOf = new Int32Array(initial);
     this.weightOf = new Float64Array(initial);
     this.records = new Float64Array(initial * RECORD);
+    this.fields = new Int32Array(this.records.buffer);
     this.heap = new ExpiryHeap((slot) => this.records[slot * RECORD + EXPIRES_AT]);
     this.policy = createPolicy(this.options.policy, {
       capacity: this.options.maxMemory,
@@ -120,15 +127,15 @@ export class Store implements CacheStore {
   }
 
   valueOf(slot: number): Uint8Array {
-    const at = slot * RECORD;
-    const location = this.records[at + LOCATION];
-    if (location >= 0) return this.slab.view(location, lengthOf(this.records[at + SHAPE]));
-    if (location === BIG) return this.bigValues[slot] as Buffer;
+    const at = slot * FIELDS;
+    const page = this.fields[at + PAGE];
+    if (page >= 0) return this.slab.view(page, this.fields[at + OFFSET], this.fields[at + LENGTH]);
+    if (page === BIG) return this.bigValues[slot] as Buffer;
     return EMPTY_VALUE;
   }
 
   contentTypeOf(slot: number): string {
-    return this.types.name(typeIdOf(this.records[slot * RECORD + SHAPE]));
+    return this.types.name(this.fields[slot * FIELDS + TYPE_ID]);
   }
 
   versionOf(slot: number): number {
@@ -339,23 +346,29 @@ export class Store implements CacheStore {
   }
 
   private holdValue(slot: number, value: Uint8Array, typeId: number): void {
-    const at = slot * RECORD;
+    const at = slot * FIELDS;
     if (value.length > MAX_SLAB_CHUNK) {
-      this.records[at + LOCATION] = BIG;
+      // A big value's length can pass 2^31: it is the Buffer's own, the record keeps none.
+      this.fields[at + PAGE] = BIG;
+      this.fields[at + OFFSET] = 0;
+      this.fields[at + LENGTH] = 0;
       this.bigValues[slot] = Buffer.from(value);
     } else {
-      this.records[at + LOCATION] = this.slab.store(value);
+      const location = this.slab.store(value); // EMPTY for a zero-length value
+      this.fields[at + PAGE] = location === EMPTY ? EMPTY : pageOf(location);
+      this.fields[at + OFFSET] = location === EMPTY ? 0 : offsetOf(location);
+      this.fields[at + LENGTH] = value.length;
     }
-    this.records[at + SHAPE] = shapeOf(value.length, typeId);
+    this.fields[at + TYPE_ID] = typeId;
   }
 
   private releaseValue(slot: number): void {
-    const at = slot * RECORD;
-    const location = this.records[at + LOCATION];
-    if (location === BIG) this.bigValues[slot] = undefined;
-    else this.slab.free(location);
-    this.records[at + LOCATION] = EMPTY;
-    this.types.release(typeIdOf(this.records[at + SHAPE]));
+    const at = slot * FIELDS;
+    const page = this.fields[at + PAGE];
+    if (page === BIG) this.bigValues[slot] = undefined;
+    else if (page >= 0) this.slab.free(locationOf(page, this.fields[at + OFFSET]));
+    this.fields[at + PAGE] = EMPTY;
+    this.types.release(this.fields[at + TYPE_ID]);
   }
 
   /** The policy evicted `slot` (it is already out of the policy). */
@@ -386,6 +399,7 @@ export class Store implements CacheStore {
     this.hashOf = grow(this.hashOf, new Int32Array(n));
     this.weightOf = grow(this.weightOf, new Float64Array(n));
     this.records = grow(this.records, new Float64Array(n * RECORD));
+    this.fields = new Int32Array(this.records.buffer);
   }
 }
 

@@ -17,6 +17,21 @@ export const EMPTY = -2;
 
 const END = -1;
 
+/** The page of a slab location (>= 0). */
+export function pageOf(location: number): number {
+  return Math.floor(location / PAGE_BYTES);
+}
+
+/** The byte offset of a slab location (>= 0) in its page. */
+export function offsetOf(location: number): number {
+  return location % PAGE_BYTES;
+}
+
+/** The location of `offset` in `page`. */
+export function locationOf(page: number, offset: number): number {
+  return page * PAGE_BYTES + offset;
+}
+
 /** The chunk size that holds `length` bytes: the byte cost the store charges for a slab value. */
 export function chunkSize(length: number): number {
   if (length === 0) return 0;
@@ -64,12 +79,12 @@ export class ValueSlab {
   }
 
   /**
-   * A view of `length` bytes at `location`; valid until that chunk is freed. A plain
-   * Uint8Array: constructing one costs a fraction of Buffer#subarray on the read hot path.
+   * A view of `length` bytes at `offset` in `page` (see pageOf, offsetOf); valid until that
+   * chunk is freed. A plain Uint8Array: constructing one costs a fraction of Buffer#subarray on
+   * the read hot path. Integer arguments, so the read path does no arithmetic on doubles.
    */
-  view(location: number, length: number): Uint8Array {
-    const page = Math.floor(location / PAGE_BYTES);
-    return new Uint8Array(this.pageMemory[page] as ArrayBuffer, location - page * PAGE_BYTES, length);
+  view(page: number, offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.pageMemory[page] as ArrayBuffer, offset, length);
   }
 
   free(location: number): void {
