@@ -7,6 +7,7 @@
  *   map        a plain Map<string, number> lookup of the same keys: the floor both caches share
  *   has        store.has: the index lookup and the expiry check in the slot's record
  *   slotOf     store.slotOf: the same, and the hit queued for the eviction policy (applied in batches)
+ *   locate     slotOf + locate: the same, and where the value sits (page, offset, length), nothing allocated
  *   get        slotOf + valueOf: the same, and a view of the value's bytes in the slab
  */
 import { LRUCache } from 'lru-cache';
@@ -17,7 +18,7 @@ const KEYS = 1_000_000;
 const OPS = 2_000_000;
 const PASSES = 3;
 
-export const STEPS = ['map', 'has', 'slotOf', 'get'] as const;
+export const STEPS = ['map', 'has', 'slotOf', 'locate', 'get'] as const;
 
 /** Best of `PASSES` timings of `OPS` lookups along `sequence`, in ns per lookup. */
 function time(names: string[], sequence: Int32Array, lookup: (key: string) => unknown): number {
@@ -57,6 +58,10 @@ function main(): void {
     slotOf: time(names, sequence, (k) => {
       const slot = store.slotOf(k);
       return slot < 0 ? undefined : slot;
+    }),
+    locate: time(names, sequence, (k) => {
+      const slot = store.slotOf(k);
+      return slot < 0 ? undefined : store.locate(slot);
     }),
     get: time(names, sequence, (k) => {
       const slot = store.slotOf(k);

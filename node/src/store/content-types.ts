@@ -20,6 +20,7 @@ export class ContentTypes {
 
   /** The id `name` would get, without taking a reference; throws if it cannot be interned. */
   check(name: string): void {
+    if (name === DEFAULT_CONTENT_TYPE) return; // most writes: no table lookup
     if (name.length > MAX_CONTENT_TYPE_LENGTH) {
       throw new StoreError(
         'INVALID_OPTION',
@@ -36,6 +37,7 @@ export class ContentTypes {
 
   /** Takes a reference to `name` (call `check` first) and returns its id. */
   acquire(name: string): number {
+    if (name === DEFAULT_CONTENT_TYPE) return 0; // never released, so never counted
     let id = this.ids.get(name);
     if (id === undefined) {
       id = this.freeIds.length > 0 ? (this.freeIds.pop() as number) : this.names.length;

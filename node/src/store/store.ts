@@ -13,7 +13,7 @@ import { HybridLogicalClock } from './hlc.js';
 import { ReadBuffer } from './read-buffer.js';
 import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js';
 import { createPolicy, type EvictionPolicy } from './policy/index.js';
-import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats } from './types.js';
+import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats, ValueLocation } from './types.js';
 import { StoreError } from './types.js';
 import {
   BIG,
@@ -34,6 +34,7 @@ import {
 export const ENTRY_OVERHEAD_BYTES = 112;
 
 const NONE = -1;
+const EMPTY_VALUE = new Uint8Array(0);
 
 /**
  * A slot's record: the fields a read touches, side by side in 32 bytes, so a hit costs one
@@ -75,6 +76,7 @@ export class Store implements CacheStore {
   /** Hits not yet applied to the policy; drained before anything reads the policy's order. */
   private readonly reads: ReadBuffer;
   private readonly now: () => number;
+  private readonly location: ValueLocation = { bytes: EMPTY_VALUE, offset: 0, length: 0 };
   private counted = 0;
   private hits = 0;
   private misses = 0;
@@ -132,6 +134,29 @@ export class Store implements CacheStore {
     if (page >= 0) return this.slab.view(page, this.fields[at + OFFSET], this.fields[at + LENGTH]);
     if (page === BIG) return this.bigValues[slot] as Buffer;
     return EMPTY_VALUE;
+  }
+
+  /**
+   * Where the value of `slot` sits, with no copy and no allocation: its bytes are
+   * `bytes[offset, offset + length)`. The answer is one object the store reuses: it is
+   * overwritten by the next call of `locate` and its bytes are valid until the next call that
+   * changes the store. For a caller that copies the value on at once (into a reply, a frame).
+   */
+  locate(slot: number): Readonly<ValueLocation> {
+    const at = slot * FIELDS;
+    const page = this.fields[at + PAGE];
+    const location = this.location;
+    if (page >= 0) {
+      location.bytes = this.slab.page(page);
+      location.offset = this.fields[at + OFFSET];
+      location.length = this.fields[at + LENGTH];
+    } else {
+      const value = page === BIG ? (this.bigValues[slot] as Buffer) : EMPTY_VALUE;
+      location.bytes = value;
+      location.offset = 0;
+      location.length = value.length;
+    }
+    return location;
   }
 
   contentTypeOf(slot: number): string {
@@ -206,10 +231,9 @@ export class Store implements CacheStore {
       this.keyOfSlot[slot] = key;
       this.hashOf[slot] = hash;
     } else {
-      this.releaseValue(slot);
       this.counted -= this.weightOf[slot];
     }
-    this.holdValue(slot, value, this.types.acquire(contentType));
+    this.holdValue(slot, value, this.types.acquire(contentType), outcome === 'replaced');
     this.records[slot * RECORD + VERSION] = version;
     this.weightOf[slot] = weight;
     this.counted += weight;
@@ -340,13 +364,34 @@ export class Store implements CacheStore {
   }
 
   private setExpiry(slot: number, expiresAt: number): void {
-    this.heap.remove(slot);
+    this.leaveHeap(slot);
     this.records[slot * RECORD + EXPIRES_AT] = expiresAt;
     if (expiresAt !== 0) this.heap.push(slot);
   }
 
-  private holdValue(slot: number, value: Uint8Array, typeId: number): void {
+  /**
+   * Takes `slot` out of the expiry heap. A slot is in the heap exactly when its expiry is not 0,
+   * and the record is at hand: the heap's own position array is one more likely cache miss.
+   */
+  private leaveHeap(slot: number): void {
+    if (this.records[slot * RECORD + EXPIRES_AT] !== 0) this.heap.remove(slot);
+  }
+
+  /** Stores `value` as the slot's value; `replacing`: the slot holds one to release first. */
+  private holdValue(slot: number, value: Uint8Array, typeId: number, replacing: boolean): void {
     const at = slot * FIELDS;
+    if (replacing) {
+      const page = this.fields[at + PAGE];
+      // The same size class: the new bytes go in the old chunk, with no trip through the slab's lists.
+      if (page >= 0 && value.length > 0 && chunkSize(value.length) === chunkSize(this.fields[at + LENGTH])) {
+        this.slab.overwrite(page, this.fields[at + OFFSET], value);
+        this.fields[at + LENGTH] = value.length;
+        this.types.release(this.fields[at + TYPE_ID]);
+        this.fields[at + TYPE_ID] = typeId;
+        return;
+      }
+      this.releaseValue(slot);
+    }
     if (value.length > MAX_SLAB_CHUNK) {
       // A big value's length can pass 2^31: it is the Buffer's own, the record keeps none.
       this.fields[at + PAGE] = BIG;
@@ -381,7 +426,7 @@ export class Store implements CacheStore {
     this.index.delete(this.keyOfSlot[slot] as string);
     this.keyOfSlot[slot] = undefined;
     this.releaseValue(slot);
-    this.heap.remove(slot);
+    this.leaveHeap(slot);
     this.records[slot * RECORD + EXPIRES_AT] = 0;
     this.counted -= this.weightOf[slot];
     this.weightOf[slot] = 0;
@@ -403,7 +448,6 @@ export class Store implements CacheStore {
   }
 }
 
-const EMPTY_VALUE = new Uint8Array(0);
 
 function grow<T extends { set(a: T): void }>(from: T, to: T): T {
   to.set(from);

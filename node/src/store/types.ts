@@ -53,6 +53,13 @@ export interface EntryView {
   expiresAt: number;
 }
 
+/** Where a value's bytes sit: `bytes[offset, offset + length)` (see CacheStore#locate). */
+export interface ValueLocation {
+  bytes: Uint8Array;
+  offset: number;
+  length: number;
+}
+
 export interface StoreStats {
   hits: number;
   misses: number;
@@ -81,7 +88,10 @@ export class StoreError extends Error {
 export interface CacheStore {
   /** Returns the slot of a live entry (counts a hit) or -1 (counts a miss). */
   slotOf(key: string): number;
+  /** A view of the value's bytes (aliases store memory; valid until the next mutation). */
   valueOf(slot: number): Uint8Array;
+  /** The value's bytes in place, in one object reused by every call: no copy, no allocation. */
+  locate(slot: number): Readonly<ValueLocation>;
   contentTypeOf(slot: number): string;
   versionOf(slot: number): number;
   expiresAtOf(slot: number): number;

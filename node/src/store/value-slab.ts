@@ -79,12 +79,25 @@ export class ValueSlab {
   }
 
   /**
+   * Copies `value` over the chunk at `offset` in `page`, which must be of `value`'s size class
+   * (chunkSize(value.length) equal to the chunk's): an overwrite of the same size keeps its chunk.
+   */
+  overwrite(page: number, offset: number, value: Uint8Array): void {
+    (this.pages[page] as Buffer).set(value, offset);
+  }
+
+  /**
    * A view of `length` bytes at `offset` in `page` (see pageOf, offsetOf); valid until that
    * chunk is freed. A plain Uint8Array: constructing one costs a fraction of Buffer#subarray on
    * the read hot path. Integer arguments, so the read path does no arithmetic on doubles.
    */
   view(page: number, offset: number, length: number): Uint8Array {
     return new Uint8Array(this.pageMemory[page] as ArrayBuffer, offset, length);
+  }
+
+  /** The page's memory, for a caller that reads a chunk in place (see Store#locate). */
+  page(page: number): Buffer {
+    return this.pages[page] as Buffer;
   }
 
   free(location: number): void {

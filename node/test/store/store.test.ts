@@ -32,6 +32,46 @@ describe('store basics', () => {
     for (const n of sizes) expect(Buffer.compare(s.get(`k${n}`)!.value, Buffer.alloc(n, n % 251))).toBe(0);
   });
 
+  it('locates a value in place: the same bytes as a view, in one reused object, for every kind of value', () => {
+    const s = new Store({ maxMemory: 64 << 20, maxValueBytes: 1 << 20, policy: 'lru' });
+    const sizes = [0, 1, 100, 513, 65537, 1 << 20];
+    for (const n of sizes) s.set(`k${n}`, Buffer.alloc(n, (n % 250) + 1));
+    const first = s.locate(s.slotOf('k0'));
+    for (const n of sizes) {
+      const where = s.locate(s.slotOf(`k${n}`));
+      expect(where).toBe(first); // nothing allocated per call
+      expect(where.length).toBe(n);
+      const bytes = Buffer.from(where.bytes.buffer, where.bytes.byteOffset + where.offset, where.length);
+      expect(Buffer.compare(bytes, Buffer.alloc(n, (n % 250) + 1))).toBe(0);
+    }
+    // Neighbours in a slab page stay apart: the located range holds this value only.
+    s.set('x', Buffer.from('xxxx'));
+    s.set('y', Buffer.from('yyyy'));
+    const y = s.locate(s.slotOf('y'));
+    expect(Buffer.from(y.bytes.subarray(y.offset, y.offset + y.length)).toString()).toBe('yyyy');
+  });
+
+  it('overwrites a value of the same size class in its own chunk, and moves one of another size', () => {
+    const s = new Store({ maxMemory: 1 << 20, policy: 'lru' });
+    s.set('a', Buffer.alloc(100, 1));
+    s.set('b', Buffer.alloc(100, 2));
+    const place = (key: string) => {
+      const { bytes, offset } = s.locate(s.slotOf(key));
+      return { bytes, offset };
+    };
+    const before = place('a');
+    s.set('a', Buffer.alloc(110, 3), { contentType: 'text/plain' }); // 100 and 110 are both 112-byte chunks
+    expect(place('a')).toEqual(before);
+    expect(Buffer.compare(s.get('a')!.value, Buffer.alloc(110, 3))).toBe(0);
+    expect(s.get('a')!.contentType).toBe('text/plain');
+    s.set('a', Buffer.alloc(300, 4));
+    expect(place('a')).not.toEqual(before);
+    expect(Buffer.compare(s.get('a')!.value, Buffer.alloc(300, 4))).toBe(0);
+    expect(s.get('a')!.contentType).toBe('application/octet-stream');
+    expect(Buffer.compare(s.get('b')!.value, Buffer.alloc(100, 2))).toBe(0);
+    expect(s.bytes).toBe(Store.entryBytes(1, 304) + Store.entryBytes(1, 112));
+  });
+
   it('gives versions that strictly increase, and keeps a supplied version', () => {
     const s = new Store({ maxMemory: 1 << 20, policy: 'lru', now: () => 1000 });
     s.set('a', Buffer.from('1'));
