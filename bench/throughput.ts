@@ -93,8 +93,16 @@ console.log(
     step('a plain Map lookup of the same keys', 'map'),
     step('`has`: the index lookup and the expiry check in the slot record', 'has', 'map'),
     step('`slotOf`: and the hit recorded for the policy (batched)', 'slotOf', 'has'),
-    step('`slotOf` + `locate`: and the value\'s page, offset and length (a get; nothing allocated)', 'locate', 'slotOf'),
-    step('`slotOf` + `valueOf`: a Uint8Array view of the value instead (one allocated per get)', 'get', 'slotOf'),
+    step(
+      "`slotOf` + `locate`: and the value's page, offset and length (a get; nothing allocated)",
+      'locate',
+      'slotOf',
+    ),
+    step(
+      '`slotOf` + `valueOf`: a Uint8Array view of the value instead (one allocated per get)',
+      'get',
+      'slotOf',
+    ),
     `| lru-cache 11 \`get\` (a Map lookup, a list move, a stored reference) | ${ns(reference.get)} | |`,
   ].join('\n'),
 );

@@ -13,7 +13,15 @@ import { HybridLogicalClock } from './hlc.js';
 import { ReadBuffer } from './read-buffer.js';
 import { resolveStoreOptions, type ResolvedStoreOptions } from './options.js';
 import { createPolicy, type EvictionPolicy } from './policy/index.js';
-import type { CacheStore, EntryView, SetOptions, SetOutcome, StoreOptions, StoreStats, ValueLocation } from './types.js';
+import type {
+  CacheStore,
+  EntryView,
+  SetOptions,
+  SetOutcome,
+  StoreOptions,
+  StoreStats,
+  ValueLocation,
+} from './types.js';
 import { StoreError } from './types.js';
 import {
   BIG,
@@ -447,7 +455,6 @@ export class Store implements CacheStore {
     this.fields = new Int32Array(this.records.buffer);
   }
 }
-
 
 function grow<T extends { set(a: T): void }>(from: T, to: T): T {
   to.set(from);
