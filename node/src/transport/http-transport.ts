@@ -8,6 +8,9 @@ export interface Exchange {
 }
 
 /** A failure to get any answer (refused, reset, timed out): the next owner may answer. */
+/** How an exchange whose connection never opened within its deadline fails. */
+export const CONNECT_TIMEOUT_MESSAGE = 'could not connect within';
+
 export class TransportError extends Error {
   constructor(
     readonly address: string,
@@ -48,7 +51,17 @@ export class Transport {
           res.on('error', (err) => reject(new TransportError(address, err.message)));
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      // Told apart because a connection that never opens (a Service with no endpoint under a
+      // kube-proxy that drops its traffic) means nobody is there; a silent peer may be busy.
+      req.on('timeout', () =>
+        req.destroy(
+          new Error(
+            req.socket === null || req.socket.connecting
+              ? `${CONNECT_TIMEOUT_MESSAGE} ${timeoutMs} ms`
+              : `no answer within ${timeoutMs} ms`,
+          ),
+        ),
+      );
       req.on('error', (err) => reject(new TransportError(address, err.message)));
       req.end(body);
     });

@@ -1,4 +1,4 @@
-import { lookupFailure, lookUpRing } from '../../src/cluster/ring-source.js';
+import { CONNECT_GIVE_UP_MS, lookupFailure, lookUpRing } from '../../src/cluster/ring-source.js';
 import type { RingDocument } from '../../src/ring/index.js';
 
 const ring = (ids: string[]) => ({
@@ -15,6 +15,7 @@ test('refused, unknown names and a source without a ring end the lookup; anythin
   expect(lookupFailure('demo:8080: no answer within 1000 ms')).toBe('retry');
   expect(lookupFailure('demo:8080: ring answered 503')).toBe('retry');
   expect(lookupFailure('demo:8080: getaddrinfo EAI_AGAIN demo')).toBe('retry');
+  expect(lookupFailure('demo:8080: could not connect within 1000 ms')).toBe('no connection');
 });
 
 test('installs the ring only when it names this node, retrying until the deadline', async () => {
@@ -48,4 +49,35 @@ test('installs the ring only when it names this node, retrying until the deadlin
   expect(await lookUpRing('x:1', hanging)).toBe('unreachable');
   expect(now).toBeLessThanOrEqual(10_000);
   expect(now).toBeGreaterThan(5_000);
+});
+
+test('attempts that never connect end the lookup after CONNECT_GIVE_UP_MS, unless one got further', async () => {
+  let now = 0;
+  const deps = {
+    selfId: 'b',
+    install: () => undefined,
+    deadlineMs: 30_000,
+    now: () => now,
+    pause: async (ms: number) => void (now += ms),
+  };
+  const dropping = {
+    ...deps,
+    fetchRing: () => Promise.reject(new Error('x: could not connect within 1000 ms')),
+  };
+  expect(await lookUpRing('x:1', dropping)).toBe('unreachable');
+  expect(now).toBeGreaterThanOrEqual(CONNECT_GIVE_UP_MS);
+  expect(now).toBeLessThan(CONNECT_GIVE_UP_MS + 2_000);
+
+  // A member answered 503 once: someone is there, so the lookup keeps its whole deadline.
+  now = 0;
+  let calls = 0;
+  const busy = {
+    ...deps,
+    fetchRing: () =>
+      Promise.reject(
+        new Error(calls++ === 0 ? 'x: ring answered 503' : 'x: could not connect within 1000 ms'),
+      ),
+  };
+  expect(await lookUpRing('x:1', busy)).toBe('unreachable');
+  expect(now).toBeGreaterThan(20_000);
 });
