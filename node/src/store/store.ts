@@ -69,7 +69,6 @@ export class Store implements CacheStore {
   readonly clock: HybridLogicalClock;
   private readonly index = new Map<string, number>();
   private keyOfSlot: (string | undefined)[] = [];
-  private hashOf: Int32Array;
   private weightOf: Float64Array;
   /** The fields a read needs, side by side per slot (see RECORD): doubles and int32s over one buffer. */
   private records: Float64Array;
@@ -96,7 +95,6 @@ export class Store implements CacheStore {
     this.now = this.options.now;
     this.clock = new HybridLogicalClock(this.now);
     const initial = Math.min(this.options.expectedEntries, 1 << 20);
-    this.hashOf = new Int32Array(initial);
     this.weightOf = new Float64Array(initial);
     this.records = new Float64Array(initial * RECORD);
     this.fields = new Int32Array(this.records.buffer);
@@ -231,13 +229,14 @@ export class Store implements CacheStore {
     this.reads.drain();
     let slot = this.index.get(key);
     if (slot !== undefined && this.expireIfDue(slot)) slot = undefined;
-    const hash = slot === undefined ? hashKey(key) : this.hashOf[slot];
+    // Hashed again on an overwrite: a short key hashes faster than a per-slot array of hashes
+    // is read on a large store (one more likely cache miss).
+    const hash = hashKey(key);
     const outcome: SetOutcome = slot === undefined ? 'created' : 'replaced';
     if (slot === undefined) {
       slot = this.allocateSlot();
       this.index.set(key, slot);
       this.keyOfSlot[slot] = key;
-      this.hashOf[slot] = hash;
     } else {
       this.counted -= this.weightOf[slot];
     }
@@ -444,12 +443,11 @@ export class Store implements CacheStore {
   private allocateSlot(): number {
     if (this.freeSlots.length > 0) return this.freeSlots.pop() as number;
     const slot = this.nextSlot++;
-    if (slot >= this.hashOf.length) this.growSlots(this.hashOf.length * 2);
+    if (slot >= this.weightOf.length) this.growSlots(this.weightOf.length * 2);
     return slot;
   }
 
   private growSlots(n: number): void {
-    this.hashOf = grow(this.hashOf, new Int32Array(n));
     this.weightOf = grow(this.weightOf, new Float64Array(n));
     this.records = grow(this.records, new Float64Array(n * RECORD));
     this.fields = new Int32Array(this.records.buffer);
