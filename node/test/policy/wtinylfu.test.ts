@@ -1,4 +1,5 @@
 import { seededRandom } from '../../../bench/simulate.js';
+import { nextShareIndex } from '../../src/store/policy/window-tuner.js';
 import { WTinyLfuPolicy, type WTinyLfuOptions } from '../../src/store/policy/wtinylfu.js';
 
 /** A demand-filled cache of numeric keys around the policy, as the simulator runs it. */
@@ -134,6 +135,28 @@ describe('adaptive window', () => {
       expect(other.share).toBe(byCapacity.share);
       expect(other.evicted).toEqual(byCapacity.evicted);
     }
+  });
+
+  it('moves a sampled cache straight to the best share the first time; a small cache steps', () => {
+    // A sampled cache decides every two cache-fulls of requests: stepping from 1% to LRU once
+    // took scarab-recs (75,000 entries) most of its trace. A small cache, simulated in full,
+    // still steps.
+    const firstMoves = (capacity: number, requests: number) => {
+      const { policy, access } = harness({ capacity });
+      const shares: number[] = [policy.windowShare];
+      const random = seededRandom(4);
+      for (let i = 0; i < requests; i++) {
+        access(1e6 + Math.floor(i / 10) + Math.floor(random() * capacity * 0.8));
+        if (policy.windowShare !== shares[shares.length - 1]) shares.push(policy.windowShare);
+      }
+      return shares.slice(0, 3);
+    };
+    expect(firstMoves(20_000, 400_000)[1]).toBeGreaterThanOrEqual(0.5); // one step: 0.04
+    expect(firstMoves(500, 20_000)).toEqual([0.01, 0.04, 0.1]);
+    // Later moves, and every move of a cache that is still gaining entries, are single steps.
+    expect(nextShareIndex(0, 5, true)).toBe(5);
+    expect(nextShareIndex(0, 5, false)).toBe(1);
+    expect(nextShareIndex(4, 1, false)).toBe(3);
   });
 
   it('settles near LRU on a periodic sweep, not swinging with each phase', () => {
