@@ -7,10 +7,10 @@ export interface Exchange {
   body: Buffer;
 }
 
-/** A failure to get any answer (refused, reset, timed out): the next owner may answer. */
 /** How an exchange whose connection never opened within its deadline fails. */
 export const CONNECT_TIMEOUT_MESSAGE = 'could not connect within';
 
+/** A failure to get any answer (refused, reset, timed out): the next owner may answer. */
 export class TransportError extends Error {
   constructor(
     readonly address: string,
