@@ -1,7 +1,8 @@
 /** Hand-off transport: checksummed batches, and progress in /v1/status and /metrics. */
 import { decodeEntries, encodeEntries, ENTRIES_CONTENT_TYPE } from '../../node/src/cluster/entry-frames.js';
-import { encodeStreamEntries } from '../../node/src/cluster/stream-entries.js';
+import { encodeStreamEntries, ENTRIES_BINARY_CONTENT_TYPE } from '../../node/src/cluster/stream-entries.js';
 import { checksumOf } from '../../node/src/cluster/peers.js';
+import { crc32 } from '../../node/src/cluster/checksum.js';
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import {
   CRC32,
@@ -22,49 +23,67 @@ afterEach(async () => {
   await cluster?.stop();
 });
 
-test('a batch whose checksum does not match is refused whole, with a clear error and a log line', async () => {
-  const logs: string[] = [];
-  cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
-  await cluster.start(2);
-  const [id] = [...cluster.nodes.keys()];
-  const entry = (key: string) => ({
-    key,
-    version: 1_000_000 * 1024,
-    expiresAt: 0,
-    contentType: 'text/plain',
-    value: Buffer.from('payload'),
-    tombstone: false,
-  });
-  const body = encodeEntries([entry('sum-a'), entry('sum-b')]);
-  const corrupted = Buffer.from(body);
-  corrupted[corrupted.length - 1] ^= 0xff; // one flipped byte in the last value
-  const post = (payload: Buffer, checksum: string) =>
-    fetch(`${cluster!.url(id)}/v1/internal/apply`, {
-      method: 'POST',
-      body: payload,
-      headers: {
-        authorization: `Bearer ${cluster!.peerToken}`,
-        'content-type': ENTRIES_CONTENT_TYPE,
-        'x-ringcache-checksum': checksum,
+test.each([
+  [
+    'binary entries with a CRC-32',
+    ENTRIES_BINARY_CONTENT_TYPE,
+    encodeStreamEntries,
+    'x-ringcache-crc32',
+    (body: Buffer) => String(crc32(body)),
+  ],
+  [
+    'JSON-headed entries with a SHA-256',
+    ENTRIES_CONTENT_TYPE,
+    encodeEntries,
+    'x-ringcache-checksum',
+    checksumOf,
+  ],
+])(
+  'an apply of %s whose checksum does not match is refused whole, with a clear error and a log line',
+  async (_name, contentType, encode, checksumHeader, checksum) => {
+    const logs: string[] = [];
+    cluster = new LocalCluster({ replicationFactor: 2, onLog: (_id, line) => logs.push(line) });
+    await cluster.start(2);
+    const [id] = [...cluster.nodes.keys()];
+    const entry = (key: string) => ({
+      key,
+      version: 1_000_000 * 1024,
+      expiresAt: 0,
+      contentType: 'text/plain',
+      value: Buffer.from('payload'),
+      tombstone: false,
+    });
+    const body = encode([entry('sum-a'), entry('sum-b')]);
+    const corrupted = Buffer.from(body);
+    corrupted[corrupted.length - 1] ^= 0xff; // one flipped byte in the last value
+    const post = (payload: Buffer, sum: string) =>
+      fetch(`${cluster!.url(id)}/v1/internal/apply`, {
+        method: 'POST',
+        body: payload,
+        headers: {
+          authorization: `Bearer ${cluster!.peerToken}`,
+          'content-type': contentType,
+          [checksumHeader]: sum,
+        },
+      });
+    const refused = await post(corrupted, checksum(body));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'INVALID_BODY',
+        message: `the batch does not match its ${checksumHeader}; nothing was applied`,
       },
     });
-  const refused = await post(corrupted, checksumOf(body));
-  expect(refused.status).toBe(400);
-  expect(await refused.json()).toEqual({
-    error: {
-      code: 'INVALID_BODY',
-      message: 'the batch does not match its x-ringcache-checksum; nothing was applied',
-    },
-  });
-  expect(await heldBy(cluster, id, 'sum-a')).toBeUndefined();
-  expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
-    true,
-  );
-  const accepted = await post(body, checksumOf(body));
-  expect(accepted.status).toBe(200);
-  expect(await accepted.json()).toEqual({ applied: 2 });
-  expect((await heldBy(cluster, id, 'sum-b'))?.toString()).toContain('payload');
-});
+    expect(await heldBy(cluster, id, 'sum-a')).toBeUndefined();
+    expect(logs.some((line) => line.includes('"msg":"refused a batch whose checksum does not match"'))).toBe(
+      true,
+    );
+    const accepted = await post(body, checksum(body));
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toEqual({ applied: 2 });
+    expect((await heldBy(cluster, id, 'sum-b'))?.toString()).toContain('payload');
+  },
+);
 
 /** Opens a replication stream to `url` as a peer would; the socket, or the refusal. */
 async function openStream(url: string, authorization?: string, protocol = STREAM_PROTOCOL) {
@@ -162,7 +181,10 @@ test('the apply route takes only peers, with entries, by POST', async () => {
   });
   expect(wrongType.status).toBe(400);
   expect(await wrongType.json()).toEqual({
-    error: { code: 'INVALID_HEADER', message: `Content-Type must be ${ENTRIES_CONTENT_TYPE}` },
+    error: {
+      code: 'INVALID_HEADER',
+      message: `Content-Type must be ${ENTRIES_BINARY_CONTENT_TYPE} or ${ENTRIES_CONTENT_TYPE}`,
+    },
   });
   const garbage = await fetch(url, {
     method: 'POST',

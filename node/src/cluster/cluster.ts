@@ -533,7 +533,8 @@ export class Cluster {
     let applied = 0;
     for (const entry of entries) {
       if (hintFor !== undefined && hintFor !== this.options.selfId) {
-        this.hints.add(hintFor, entry);
+        // Held beyond this request: a copy, not a view that would keep the whole batch alive.
+        this.hints.add(hintFor, { ...entry, value: Buffer.from(entry.value) });
         this.counters.hintsStored++;
         applied++;
       } else if (this.options.replica.apply(entry)) applied++;

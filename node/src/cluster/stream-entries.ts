@@ -1,8 +1,9 @@
 /**
- * Entries inside a replication-stream batch (protocol `ringcache-replication-2`, stream-frames.ts):
+ * Entries inside a replication-stream batch (protocol `ringcache-replication-2`, stream-frames.ts)
+ * and in the body of an apply (`ENTRIES_BINARY_CONTENT_TYPE`: hand-off, hints, repair):
  * fixed binary fields instead of the JSON header of entry-frames.ts, which cost a
  * JSON.stringify on the sender and a UTF-8 decode plus JSON.parse on the receiver for every
- * entry (bench:cluster, CPU per write).
+ * entry (bench:cluster, CPU per write and rebalance).
  *
  *   u8 flags (1 = tombstone) | u16 key length | key (UTF-8) | f64 version | f64 expiresAt |
  *   u16 content-type length | content type (UTF-8) | u32 value length | value
@@ -11,6 +12,9 @@
  */
 import { ApiError } from '../http/errors.js';
 import type { ReplicaEntry } from './replica.js';
+
+/** The content type of an apply whose body is these entries (the JSON-headed one: entry-frames.ts). */
+export const ENTRIES_BINARY_CONTENT_TYPE = 'application/vnd.ringcache.entries-binary';
 
 const FIXED = 1 + 2 + 8 + 8 + 2 + 4;
 const TOMBSTONE = 1;

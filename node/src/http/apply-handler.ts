@@ -1,19 +1,25 @@
 /**
  * POST /v1/internal/apply straight from node:http, like the key hot path: replication sends
  * one per batch of writes to each peer, and express's router and res.json cost more than the
- * apply itself (bench:cluster, CPU per write). Peers' entries (replication, hints, repair,
- * hand-off) are applied here: peer credential, the batch's SHA-256 checked (a mismatch is
- * refused whole, with a log line), newest version of each entry kept.
+ * apply itself (bench:cluster, CPU per write). Peers' entries (hints, repair, hand-off, and
+ * replication to a peer without the stream) are applied here: peer credential, the batch's
+ * checksum checked (a mismatch is refused whole, with a log line), newest version of each entry
+ * kept. Two encodings: binary entries with a CRC-32 (stream-entries.ts, what this version sends)
+ * and JSON-headed entries with a SHA-256 (entry-frames.ts, what older versions send).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
   checksumOf,
   HEADER_CHECKSUM,
+  HEADER_CRC32,
   HEADER_HINT_FOR,
   HEADER_INCARNATION,
   HEADER_SENDER,
 } from '../cluster/peers.js';
+import { crc32 } from '../cluster/checksum.js';
 import { decodeEntries, ENTRIES_CONTENT_TYPE } from '../cluster/entry-frames.js';
+import { decodeStreamEntries, ENTRIES_BINARY_CONTENT_TYPE } from '../cluster/stream-entries.js';
+import type { ReplicaEntry } from '../cluster/replica.js';
 import type { TokenCheck } from './auth.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
@@ -22,6 +28,21 @@ import type { KeyHandlerContext } from './key-handler.js';
 export const APPLY_PATH = '/v1/internal/apply';
 /** Entries one apply may carry (a hand-off batch holds at most a few thousand). */
 const MAX_ENTRIES = 100_000;
+
+interface Encoding {
+  decode: (body: Buffer, maxEntries: number) => ReplicaEntry[];
+  /** The header carrying the body's checksum, and how it is computed. */
+  checksumHeader: string;
+  checksum: (body: Buffer) => string;
+}
+
+const encodings = new Map<string, Encoding>([
+  [
+    ENTRIES_BINARY_CONTENT_TYPE,
+    { decode: decodeStreamEntries, checksumHeader: HEADER_CRC32, checksum: (body) => String(crc32(body)) },
+  ],
+  [ENTRIES_CONTENT_TYPE, { decode: decodeEntries, checksumHeader: HEADER_CHECKSUM, checksum: checksumOf }],
+]);
 
 export interface ApplyHandlerContext extends KeyHandlerContext {
   checkPeer: TokenCheck;
@@ -55,12 +76,17 @@ export function createApplyHandler(
   const apply = async (req: IncomingMessage): Promise<number> => {
     ctx.checkPeer(req.headers.authorization);
     ctx.learnEpoch(req.headers);
-    if (req.headers['content-type'] !== ENTRIES_CONTENT_TYPE) {
-      throw new ApiError(400, 'INVALID_HEADER', `Content-Type must be ${ENTRIES_CONTENT_TYPE}`);
+    const encoding = encodings.get(String(req.headers['content-type']));
+    if (encoding === undefined) {
+      throw new ApiError(
+        400,
+        'INVALID_HEADER',
+        `Content-Type must be ${ENTRIES_BINARY_CONTENT_TYPE} or ${ENTRIES_CONTENT_TYPE}`,
+      );
     }
     const body = await readBody(req, ctx.config.maxBatchSize * 4, 'batch');
-    const checksum = req.headers[HEADER_CHECKSUM];
-    if (checksum !== undefined && checksum !== checksumOf(body)) {
+    const checksum = req.headers[encoding.checksumHeader];
+    if (checksum !== undefined && checksum !== encoding.checksum(body)) {
       ctx.logger.warn('refused a batch whose checksum does not match', {
         from: req.headers[HEADER_SENDER],
         bytes: body.length,
@@ -68,10 +94,10 @@ export function createApplyHandler(
       throw new ApiError(
         400,
         'INVALID_BODY',
-        `the batch does not match its ${HEADER_CHECKSUM}; nothing was applied`,
+        `the batch does not match its ${encoding.checksumHeader}; nothing was applied`,
       );
     }
-    const entries = decodeEntries(body, MAX_ENTRIES);
+    const entries = encoding.decode(body, MAX_ENTRIES);
     const hintFor = req.headers[HEADER_HINT_FOR];
     return ctx.cluster.applyFromPeer(entries, typeof hintFor === 'string' ? hintFor : undefined);
   };
