@@ -132,11 +132,11 @@ export class AntiEntropy {
     let failure: unknown;
     const sender = new EntrySender({
       send: (_to, entries) => this.ctx.peers.apply(address, entries, undefined, 30_000),
-      onSent: (_to, entries) => (this.counters.entriesSent += entries.length),
-      onFailed: (_to, _entries, err) => (failure ??= err),
+      onSent: (_to, batch) => (this.counters.entriesSent += batch.count),
+      onFailed: (_to, _batch, err) => (failure ??= err),
     });
     for (const key of keys) {
-      const entry = this.ctx.replica.read(key);
+      const entry = this.ctx.replica.view(key); // encoded by add at once
       if (entry !== undefined) await sender.add({ to: peer }, entry);
     }
     await sender.finish();

@@ -597,10 +597,9 @@ export class Cluster {
     const successors = ringWithoutSelf(placement.document, selfId);
     const sender = new EntrySender({
       send: ({ to, hintFor }, entries) => peers.apply(this.address(to), entries, hintFor, 30_000),
-      onSent: ({ hintFor }, entries) =>
-        (report[hintFor === undefined ? 'copies' : 'hints'] += entries.length),
-      onFailed: ({ to }, entries, err) => {
-        report.failed += entries.length;
+      onSent: ({ hintFor }, batch) => (report[hintFor === undefined ? 'copies' : 'hints'] += batch.count),
+      onFailed: ({ to }, batch, err) => {
+        report.failed += batch.count;
         logger.warn('drain: a successor did not take a batch', { to, err });
       },
       inFlight: 2,
@@ -609,11 +608,14 @@ export class Cluster {
     for (const key of keys) {
       const owners = replicasOf(placement.ring, key).all;
       if (!owners.includes(selfId)) continue;
-      const entry = replica.read(key);
+      const entry = replica.view(key); // encoded by the adds below before anything awaits
       if (entry === undefined) continue;
       const { copies, hints } = drainTargets(successors, owners, selfId, key);
-      for (const to of copies) await sender.add({ to }, entry);
-      for (const to of hints) await sender.add({ to, hintFor: selfId }, entry);
+      const waits = [
+        ...copies.map((to) => sender.add({ to }, entry)),
+        ...hints.map((to) => sender.add({ to, hintFor: selfId }, entry)),
+      ];
+      await Promise.all(waits);
     }
     await sender.finish();
     logger.info('drained', { ...report });

@@ -1,9 +1,13 @@
 /**
  * Sends many entries to several peers: per destination, batches bounded by count and bytes,
  * a few on the wire at once while the caller keeps producing. One mechanism for hand-off,
- * drain and anti-entropy; each says what a sent or a failed batch means to it.
+ * drain, share recovery and anti-entropy; each says what a sent or a failed batch means to it.
+ *
+ * Entries are encoded into their batch when added (EncodedEntries), so a caller may pass an
+ * entry whose value views the store's bytes (Replica.view): nothing is kept of it.
  */
 import type { ReplicaEntry } from './replica.js';
+import { EncodedEntries } from './stream-entries.js';
 
 export interface Destination {
   /** Member id the batch goes to. */
@@ -13,9 +17,9 @@ export interface Destination {
 }
 
 export interface EntrySenderOptions {
-  send: (destination: Destination, entries: ReplicaEntry[]) => Promise<unknown>;
-  onSent?: (destination: Destination, entries: ReplicaEntry[], bytes: number) => void;
-  onFailed: (destination: Destination, entries: ReplicaEntry[], err: unknown) => void;
+  send: (destination: Destination, batch: EncodedEntries) => Promise<unknown>;
+  onSent?: (destination: Destination, batch: EncodedEntries, bytes: number) => void;
+  onFailed: (destination: Destination, batch: EncodedEntries, err: unknown) => void;
   maxEntries?: number;
   maxBytes?: number;
   /** Batches on the wire at once (over all destinations). */
@@ -24,9 +28,13 @@ export interface EntrySenderOptions {
 
 interface Batch {
   destination: Destination;
-  entries: ReplicaEntry[];
+  entries: EncodedEntries;
+  /** Keys and values added: what maxBytes bounds, and what onSent reports. */
   bytes: number;
 }
+
+/** A batch's first buffer: small batches (anti-entropy) stay small, large ones double. */
+const INITIAL_BATCH_BYTES = 256 * 1024;
 
 export class EntrySender {
   private readonly batches = new Map<string, Batch>();
@@ -42,17 +50,20 @@ export class EntrySender {
   }
 
   /**
-   * Queues `entry`. Returns a promise only when a full batch must wait for room on the wire
-   * (await it); otherwise nothing, so a caller queuing a million entries does not pay a
-   * microtask for each.
+   * Encodes `entry` into the batch for `destination`. Returns a promise only when a full batch
+   * must wait for room on the wire (await it); otherwise nothing, so a caller queuing a million
+   * entries does not pay a microtask for each.
    */
   add(destination: Destination, entry: ReplicaEntry): Promise<void> | undefined {
     const name = `${destination.to}\u0000${destination.hintFor ?? ''}`;
     let batch = this.batches.get(name);
-    if (batch === undefined) this.batches.set(name, (batch = { destination, entries: [], bytes: 0 }));
-    batch.entries.push(entry);
+    if (batch === undefined) {
+      const entries = new EncodedEntries(Math.min(INITIAL_BATCH_BYTES, this.maxBytes + 1024));
+      this.batches.set(name, (batch = { destination, entries, bytes: 0 }));
+    }
+    batch.entries.add(entry);
     batch.bytes += entry.value.length + entry.key.length;
-    if (batch.entries.length >= this.maxEntries || batch.bytes >= this.maxBytes) return this.flush(name);
+    if (batch.entries.count >= this.maxEntries || batch.bytes >= this.maxBytes) return this.flush(name);
     return undefined;
   }
 

@@ -6,7 +6,7 @@
  * travels with a checksum the receiver verifies (peers.ts). Progress is kept in
  * `HandoffProgress`, which GET /v1/status and /metrics show.
  */
-import { replicasOf } from '../ring/index.js';
+import { ownersForWrite } from '../ring/index.js';
 import type { Peers } from './peers.js';
 import type { Placement } from './placement.js';
 import { EntrySender } from './entry-sender.js';
@@ -68,14 +68,15 @@ export async function handOff(
   const sender = new EntrySender({
     send: async ({ to }, entries) =>
       deps.receipt(to, await peers.apply(deps.address(to), entries, undefined, 60_000)),
-    onSent: (_to, entries, bytes) => {
-      progress.entriesSent += entries.length;
+    onSent: (_to, batch, bytes) => {
+      progress.entriesSent += batch.count;
       progress.bytesSent += bytes;
     },
-    onFailed: ({ to }, entries) => {
+    onFailed: ({ to }, batch) => {
       deps.receipt(to, undefined);
-      for (const entry of entries) deps.hint(to, entry);
-      progress.entriesHinted += entries.length;
+      // Hints outlive the batch: each keeps its own copy of the value.
+      for (const entry of batch.entries()) deps.hint(to, { ...entry, value: Buffer.from(entry.value) });
+      progress.entriesHinted += batch.count;
     },
     maxEntries: BATCH_ENTRIES,
     maxBytes: BATCH_BYTES,
@@ -83,21 +84,31 @@ export async function handOff(
   });
   const keys = [...replica.store.keys(), ...replica.tombstoneKeys()];
   progress.keysTotal = keys.length;
+  const owners: string[] = [];
+  const before: string[] = [];
+  const waits: Promise<void>[] = [];
   for (const key of keys) {
     if (!deps.stillCurrent()) {
       await sender.finish();
       return false;
     }
     progress.keysScanned++;
-    const owners = replicasOf(next.ring, key).all;
-    const before = previous === undefined ? [] : replicasOf(previous.ring, key).all;
+    owners.length = 0;
+    before.length = 0;
+    ownersForWrite(next.ring, key, owners);
+    if (previous !== undefined) ownersForWrite(previous.ring, key, before);
+    // A view of the store's bytes, encoded by every add below before anything awaits.
     let entry: ReplicaEntry | undefined;
     for (const id of owners) {
       if (id === selfId || before.includes(id)) continue;
-      entry ??= replica.read(key);
+      entry ??= replica.view(key);
       if (entry === undefined) break;
       const full = sender.add({ to: id }, entry);
-      if (full !== undefined) await full;
+      if (full !== undefined) waits.push(full);
+    }
+    if (waits.length > 0) {
+      await Promise.all(waits);
+      waits.length = 0;
     }
   }
   await sender.finish();

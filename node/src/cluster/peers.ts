@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from './checksum.js';
 import { ENTRIES_CONTENT_TYPE, decodeEntries, encodeEntries } from './entry-frames.js';
-import { ENTRIES_BINARY_CONTENT_TYPE, encodeStreamEntries } from './stream-entries.js';
+import { EncodedEntries, ENTRIES_BINARY_CONTENT_TYPE, encodeStreamEntries } from './stream-entries.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 import type { ReplicaEntry } from './replica.js';
 import { ReplicationStreams } from './replication-stream.js';
@@ -115,7 +115,7 @@ export class Peers {
    */
   async apply(
     address: string,
-    entries: readonly ReplicaEntry[],
+    entries: readonly ReplicaEntry[] | EncodedEntries,
     hintFor?: string,
     timeoutMs?: number,
   ): Promise<string | undefined> {
@@ -133,14 +133,19 @@ export class Peers {
 
   private sendEntries(
     address: string,
-    entries: readonly ReplicaEntry[],
+    entries: readonly ReplicaEntry[] | EncodedEntries,
     binary: boolean,
     hintFor: string | undefined,
     timeoutMs: number | undefined,
   ): Promise<Exchange> {
     // Binary entries with a CRC-32 cost a fraction of JSON headers with a SHA-256 on both sides
     // (bench:cluster, rebalance): the stream's encoding, the same checksum.
-    const body = binary ? encodeStreamEntries(entries) : encodeEntries(entries);
+    const encoded = entries instanceof EncodedEntries;
+    const body = binary
+      ? encoded
+        ? entries.body
+        : encodeStreamEntries(entries)
+      : encodeEntries(encoded ? entries.entries() : entries);
     const extra: Record<string, string> = binary
       ? { 'content-type': ENTRIES_BINARY_CONTENT_TYPE, [HEADER_CRC32]: String(crc32(body)) }
       : { 'content-type': ENTRIES_CONTENT_TYPE, [HEADER_CHECKSUM]: checksumOf(body) };

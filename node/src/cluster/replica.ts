@@ -27,8 +27,17 @@ export class Replica {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The entry as it is here now (live value or tombstone), or undefined. */
+  /** The entry as it is here now (live value or tombstone), or undefined; its own copy of the value. */
   read(key: string): ReplicaEntry | undefined {
+    const entry = this.view(key);
+    return entry === undefined || entry.tombstone ? entry : { ...entry, value: Buffer.from(entry.value) };
+  }
+
+  /**
+   * As read, but the value views the store's bytes: valid only until the store changes, for a
+   * caller that encodes it at once (EntrySender) rather than copying a whole store twice.
+   */
+  view(key: string): ReplicaEntry | undefined {
     const entry = this.store.peek(key);
     if (entry !== undefined) {
       return {
@@ -36,7 +45,7 @@ export class Replica {
         version: entry.version,
         expiresAt: entry.expiresAt,
         contentType: entry.contentType,
-        value: Buffer.from(entry.value),
+        value: entry.value,
         tombstone: false,
       };
     }

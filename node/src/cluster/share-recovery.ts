@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { replicasOf } from '../ring/index.js';
 import type { Logger } from '../log.js';
 import { EntrySender } from './entry-sender.js';
+import type { EncodedEntries } from './stream-entries.js';
 import type { Placement } from './placement.js';
 import type { Replica } from './replica.js';
 
@@ -46,7 +47,7 @@ export type ShareAnswer =
 
 export interface ShareSenderDeps {
   replica: Replica;
-  send: (to: string, entries: Parameters<EntrySender['add']>[1][]) => Promise<void>;
+  send: (to: string, batch: EncodedEntries) => Promise<void>;
   /** Each batch taken (progress in status and metrics while a large share streams). */
   onSent?: (entries: number, bytes: number) => void;
 }
@@ -66,11 +67,11 @@ export async function sendShare(
   const sent = { entries: 0, bytes: 0 };
   let failure: unknown;
   const sender = new EntrySender({
-    send: ({ to }, entries) => deps.send(to, entries),
-    onSent: (_to, entries, bytes) => {
-      sent.entries += entries.length;
+    send: ({ to }, batch) => deps.send(to, batch),
+    onSent: (_to, batch, bytes) => {
+      sent.entries += batch.count;
       sent.bytes += bytes;
-      deps.onSent?.(entries.length, bytes);
+      deps.onSent?.(batch.count, bytes);
     },
     onFailed: (_to, _entries, err) => (failure ??= err),
     maxEntries: BATCH_ENTRIES,
@@ -81,7 +82,7 @@ export async function sendShare(
   for (const key of [...replica.store.keys(), ...replica.tombstoneKeys()]) {
     if (failure !== undefined) break;
     if (!replicasOf(placement.ring, key).all.includes(requester)) continue;
-    const entry = replica.read(key);
+    const entry = replica.view(key); // encoded by add at once
     if (entry === undefined) continue;
     const full = sender.add({ to: requester }, entry);
     if (full !== undefined) await full;

@@ -21,26 +21,71 @@ const TOMBSTONE = 1;
 
 export function encodeStreamEntries(entries: readonly ReplicaEntry[]): Buffer {
   let size = 0;
-  for (const e of entries) {
-    size += FIXED + Buffer.byteLength(e.key) + Buffer.byteLength(e.contentType) + e.value.length;
-  }
+  for (const e of entries) size += encodedSize(e);
   const out = Buffer.allocUnsafe(size);
   let at = 0;
-  for (const e of entries) {
-    out[at] = e.tombstone ? TOMBSTONE : 0;
-    const keyLength = out.write(e.key, at + 3, 'utf8');
-    out.writeUInt16LE(keyLength, at + 1);
-    at += 3 + keyLength;
-    out.writeDoubleLE(e.version, at);
-    out.writeDoubleLE(e.expiresAt, at + 8);
-    const typeLength = out.write(e.contentType, at + 18, 'utf8');
-    out.writeUInt16LE(typeLength, at + 16);
-    at += 18 + typeLength;
-    out.writeUInt32LE(e.value.length, at);
-    out.set(e.value, at + 4);
-    at += 4 + e.value.length;
-  }
+  for (const e of entries) at = writeEntry(e, out, at);
   return out;
+}
+
+function encodedSize(e: ReplicaEntry): number {
+  return FIXED + Buffer.byteLength(e.key) + Buffer.byteLength(e.contentType) + e.value.length;
+}
+
+/** Writes `e` at `at` (the room was measured by encodedSize); where the next entry goes. */
+function writeEntry(e: ReplicaEntry, out: Buffer, at: number): number {
+  out[at] = e.tombstone ? TOMBSTONE : 0;
+  const keyLength = out.write(e.key, at + 3, 'utf8');
+  out.writeUInt16LE(keyLength, at + 1);
+  at += 3 + keyLength;
+  out.writeDoubleLE(e.version, at);
+  out.writeDoubleLE(e.expiresAt, at + 8);
+  const typeLength = out.write(e.contentType, at + 18, 'utf8');
+  out.writeUInt16LE(typeLength, at + 16);
+  at += 18 + typeLength;
+  out.writeUInt32LE(e.value.length, at);
+  out.set(e.value, at + 4);
+  return at + 4 + e.value.length;
+}
+
+/**
+ * A batch encoded as its entries are added: each value is copied once, into the batch, when
+ * it is added, so a caller may pass a view of the store's bytes that the next write reuses
+ * (hand-off, drain and anti-entropy stream whole stores this way; bench:cluster, rebalance).
+ */
+export class EncodedEntries {
+  private buffer: Buffer;
+  private length = 0;
+  /** Entries added. */
+  count = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Appends `entry`; the bytes it took. */
+  add(entry: ReplicaEntry): number {
+    const size = encodedSize(entry);
+    if (this.length + size > this.buffer.length) {
+      // Doubling: the copies add up to less than the final size.
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + size));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length = writeEntry(entry, this.buffer, this.length);
+    this.count++;
+    return size;
+  }
+
+  /** The encoded entries (ENTRIES_BINARY_CONTENT_TYPE). */
+  get body(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  /** The entries again, values viewing the batch's own bytes (for hints when it fails). */
+  entries(): ReplicaEntry[] {
+    return decodeStreamEntries(this.body, this.count);
+  }
 }
 
 const invalid = (index: number, what: string): ApiError =>

@@ -1,5 +1,9 @@
 import fc from 'fast-check';
-import { decodeStreamEntries, encodeStreamEntries } from '../../src/cluster/stream-entries.js';
+import {
+  decodeStreamEntries,
+  EncodedEntries,
+  encodeStreamEntries,
+} from '../../src/cluster/stream-entries.js';
 import type { ReplicaEntry } from '../../src/cluster/replica.js';
 
 const entry = (over: Partial<ReplicaEntry> = {}): ReplicaEntry => ({
@@ -80,4 +84,24 @@ test('bad fields and too many entries are refused', () => {
   const three = encodeStreamEntries([entry(), entry(), entry()]);
   expect(() => decodeStreamEntries(three, 2)).toThrow('batch holds more than 2 entries');
   expect(decodeStreamEntries(Buffer.alloc(0), 2)).toEqual([]);
+});
+
+test('a batch encoded as entries are added equals one encoded at once, and keeps nothing of what was added', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 5000 }), { maxLength: 30 }),
+      fc.integer({ min: 1, max: 4096 }),
+      (values, initialBytes) => {
+        const entries = values.map((value, i) => entry({ key: `key-${i}`, value: Buffer.from(value) }));
+        const batch = new EncodedEntries(initialBytes);
+        for (const e of entries) batch.add(e);
+        const expected = encodeStreamEntries(entries);
+        // The values passed to add may be views of bytes that are reused right after.
+        for (const e of entries) e.value.fill(0xee);
+        expect(batch.count).toBe(entries.length);
+        expect(batch.body.equals(expected)).toBe(true);
+        expect(plain(batch.entries())).toEqual(plain(decodeStreamEntries(expected, 100)));
+      },
+    ),
+  );
 });
