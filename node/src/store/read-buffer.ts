@@ -8,7 +8,8 @@
  *
  * Nothing is lost or reordered where it matters: the owner drains the buffer before every
  * decision that reads the policy's order (a write, a removal, an eviction), so the policy sees
- * every hit, in order, before it acts on them.
+ * every hit, in order, before it acts on them. An overwrite that keeps its entry's weight takes
+ * no decision and waits here too, marked as an update (`~slot`).
  */
 export const READ_BUFFER_SIZE = 128;
 
@@ -25,6 +26,12 @@ export class ReadBuffer {
 
   record(slot: number): void {
     this.slots[this.count++] = slot;
+    if (this.count === READ_BUFFER_SIZE) this.drain();
+  }
+
+  /** An overwrite that kept the entry's weight: held as `~slot` (see EvictionPolicy.recordHits). */
+  recordUpdate(slot: number): void {
+    this.slots[this.count++] = ~slot;
     if (this.count === READ_BUFFER_SIZE) this.drain();
   }
 

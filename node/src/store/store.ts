@@ -226,8 +226,17 @@ export class Store implements CacheStore {
     if (options?.version !== undefined) this.clock.observe(version);
 
     // Every check is done: from here on nothing throws.
-    this.reads.drain();
     let slot = this.index.get(key);
+    if (slot !== undefined && this.weightOf[slot] === weight && !this.isExpired(slot)) {
+      // An overwrite of the same counted size crosses no bound and evicts nothing, so, like a
+      // hit, its policy work waits in the read buffer, in order with the hits around it.
+      this.holdValue(slot, value, this.types.acquire(contentType), true);
+      this.records[slot * RECORD + VERSION] = version;
+      this.setExpiry(slot, expiresAt);
+      this.reads.recordUpdate(slot);
+      return 'replaced';
+    }
+    this.reads.drain();
     if (slot !== undefined && this.expireIfDue(slot)) slot = undefined;
     // Hashed again on an overwrite: a short key hashes faster than a per-slot array of hashes
     // is read on a large store (one more likely cache miss).

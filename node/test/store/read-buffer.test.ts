@@ -72,3 +72,48 @@ describe('buffered hits in the store', () => {
     },
   );
 });
+
+describe('buffered same-size overwrites in the store', () => {
+  const entry = Store.entryBytes(4, 16);
+  const key = (i: number) => `k${String(i).padStart(3, '0')}`;
+
+  it('lru: an overwrite that keeps its size waits in the buffer and still counts as the latest use, in order with hits', () => {
+    const fit = 300;
+    const s = new Store({ maxMemory: fit * entry, policy: 'lru' });
+    for (let i = 0; i < fit; i++) s.set(key(i), Buffer.alloc(16, i));
+    // Use every even key, alternating reads and same-size overwrites (more than a buffer-ful),
+    // then insert 150 new keys: exactly the odd keys go.
+    for (let i = 0; i < fit; i += 2) {
+      if (i % 4 === 0) s.get(key(i));
+      else expect(s.set(key(i), Buffer.alloc(16, 0xff))).toBe('replaced');
+    }
+    for (let i = 0; i < fit / 2; i++) s.set(`n${String(i).padStart(3, '0')}`, Buffer.alloc(16));
+    for (let i = 0; i < fit; i++) expect([key(i), s.has(key(i))]).toEqual([key(i), i % 2 === 0]);
+    expect(Buffer.from(s.get(key(2))!.value)).toEqual(Buffer.alloc(16, 0xff));
+  });
+
+  it('wtinylfu: same-size overwrites count as uses for admission, so a rewritten key outlives a cold one', () => {
+    const fit = 100;
+    const s = new Store({ maxMemory: fit * entry, policy: 'wtinylfu', random: () => 0.99 });
+    for (let i = 0; i < fit; i++) s.set(key(i), Buffer.alloc(16, i));
+    // k000 is rewritten often (never read); every other key once.
+    for (let round = 0; round < 20; round++) s.set(key(0), Buffer.alloc(16, round));
+    // New keys used three times each: more than any key written once, less than k000.
+    for (let i = 0; i < 5 * fit; i++) {
+      const name = `n${String(i).padStart(4, '0')}`;
+      s.set(name, Buffer.alloc(16));
+      s.get(name);
+      s.get(name);
+    }
+    expect(s.has(key(0))).toBe(true);
+    expect(s.bytes).toBeLessThanOrEqual(fit * entry);
+  });
+
+  it('an overwrite that changes the size takes the write path: the bound holds at once', () => {
+    const s = new Store({ maxMemory: 10 * entry, policy: 'lru' });
+    for (let i = 0; i < 10; i++) s.set(key(i), Buffer.alloc(16));
+    s.set(key(0), Buffer.alloc(16 + entry)); // heavier by one entry: the least recent goes now
+    expect(s.has(key(1))).toBe(false);
+    expect(s.bytes).toBeLessThanOrEqual(10 * entry);
+  });
+});

@@ -40,7 +40,8 @@ export class LruPolicy implements EvictionPolicy {
 
   recordHits(slots: Int32Array, count: number): void {
     this.lists.touchAll(slots, count);
-    for (let i = 0; i < count; i++) this.recordHit(slots[i]);
+    // An update (~slot, same weight) moves like a hit: `s ^ (s >> 31)` is the slot either way.
+    for (let i = 0; i < count; i++) this.recordHit(slots[i] ^ (slots[i] >> 31));
   }
 
   add(slot: number, _hash: number, weight: number): void {

@@ -27,7 +27,11 @@ export interface EvictionPolicy {
   recordMiss(hash: number): void;
   /** A lookup hit resident `slot` (a policy that needs the key's hash kept it from `add`). */
   recordHit(slot: number): void;
-  /** `count` hits in order, as recordHit would take them one by one (a batch is cheaper). */
+  /**
+   * `count` hits in order, as recordHit would take them one by one (a batch is cheaper). An
+   * entry `~slot` (negative) is an overwrite that kept the slot's weight: update(slot, its
+   * hash, its weight), which for recency and frequency is a hit, and evicts nothing.
+   */
   recordHits(slots: Int32Array, count: number): void;
   /**
    * Makes `slot` resident with `weight` (1 <= weight <= capacity) and evicts through the sink

@@ -62,7 +62,7 @@ export class SlotLists {
   touchAll(slots: Int32Array, count: number): number {
     const r = this.records;
     let sum = 0;
-    for (let i = 0; i < count; i++) sum += r[slots[i] * STRIDE + TAG];
+    for (let i = 0; i < count; i++) sum += r[(slots[i] ^ (slots[i] >> 31)) * STRIDE + TAG];
     return sum;
   }
 

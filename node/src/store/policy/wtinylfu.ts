@@ -122,8 +122,19 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Each phase over the whole batch: the records, then the sketch, then the moves (see ReadBuffer). */
   recordHits(slots: Int32Array, count: number): void {
     this.lists.touchAll(slots, count);
-    for (let i = 0; i < count; i++) this.sketch.increment(this.lists.tagOf(slots[i]));
-    for (let i = 0; i < count; i++) this.tuneAndTouch(slots[i]);
+    // `s ^ (s >> 31)`: the slot of a hit (s) or of a same-weight update (~s).
+    for (let i = 0; i < count; i++) this.sketch.increment(this.lists.tagOf(slots[i] ^ (slots[i] >> 31)));
+    for (let i = 0; i < count; i++) {
+      const s = slots[i];
+      if (s >= 0) this.tuneAndTouch(s);
+      else this.updateTouch(~s);
+    }
+  }
+
+  /** An overwrite that kept its weight: the shadows see an update, the regions a hit. */
+  private updateTouch(slot: number): void {
+    this.tuner?.recordUpdate(this.lists.tagOf(slot), this.weights[slot]);
+    this.touch(slot);
   }
 
   private tuneAndTouch(slot: number): void {
