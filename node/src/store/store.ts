@@ -227,9 +227,10 @@ export class Store implements CacheStore {
 
     // Every check is done: from here on nothing throws.
     let slot = this.index.get(key);
-    if (slot !== undefined && this.weightOf[slot] === weight && !this.isExpired(slot)) {
-      // An overwrite of the same counted size crosses no bound and evicts nothing, so, like a
-      // hit, its policy work waits in the read buffer, in order with the hits around it.
+    if (slot !== undefined && this.sameLength(slot, value.length) && !this.isExpired(slot)) {
+      // An overwrite of the same counted size (same key, same length) crosses no bound and
+      // evicts nothing, so, like a hit, its policy work waits in the read buffer, in order with
+      // the hits around it.
       this.holdValue(slot, value, this.types.acquire(contentType), true);
       this.records[slot * RECORD + VERSION] = version;
       this.setExpiry(slot, expiresAt);
@@ -362,6 +363,14 @@ export class Store implements CacheStore {
       return expiresAt;
     }
     return 0;
+  }
+
+  /** Whether the value held in `slot` is `length` bytes long, read from the record a write touches anyway. */
+  private sameLength(slot: number, length: number): boolean {
+    const at = slot * FIELDS;
+    const page = this.fields[at + PAGE];
+    if (page === BIG) return (this.bigValues[slot] as Buffer).length === length;
+    return this.fields[at + LENGTH] === length; // 0 for an empty value
   }
 
   private isExpired(slot: number): boolean {
