@@ -35,6 +35,8 @@ interface Batch {
 
 /** A batch's first buffer: small batches (anti-entropy) stay small, large ones double. */
 const INITIAL_BATCH_BYTES = 256 * 1024;
+/** Room per entry beyond its key and value in a batch (fixed fields and a short content type). */
+const ENTRY_OVERHEAD_BYTES = 64;
 
 export class EntrySender {
   private readonly batches = new Map<string, Batch>();
@@ -58,7 +60,9 @@ export class EntrySender {
     const name = `${destination.to}\u0000${destination.hintFor ?? ''}`;
     let batch = this.batches.get(name);
     if (batch === undefined) {
-      const entries = new EncodedEntries(Math.min(INITIAL_BATCH_BYTES, this.maxBytes + 1024));
+      // A full batch: its keys and values, plus each entry's fixed fields and content type.
+      const expected = this.maxBytes + this.maxEntries * ENTRY_OVERHEAD_BYTES;
+      const entries = new EncodedEntries(INITIAL_BATCH_BYTES, expected);
       this.batches.set(name, (batch = { destination, entries, bytes: 0 }));
     }
     batch.entries.add(entry);

@@ -56,11 +56,14 @@ function writeEntry(e: ReplicaEntry, out: Buffer, at: number): number {
 export class EncodedEntries {
   private buffer: Buffer;
   private length = 0;
+  private readonly expectedBytes: number;
   /** Entries added. */
   count = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buffer = Buffer.allocUnsafe(initialBytes);
+  /** `expectedBytes`: what a full batch reaches; the buffer doubles up to it, then beyond if it must. */
+  constructor(initialBytes = 64 * 1024, expectedBytes = Infinity) {
+    this.buffer = Buffer.allocUnsafe(Math.min(initialBytes, expectedBytes));
+    this.expectedBytes = expectedBytes;
   }
 
   /** Appends `entry`; the bytes it took. */
@@ -68,7 +71,9 @@ export class EncodedEntries {
     const size = encodedSize(entry);
     if (this.length + size > this.buffer.length) {
       // Doubling: the copies add up to less than the final size.
-      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + size));
+      const room = this.buffer.length;
+      const doubled = room < this.expectedBytes ? Math.min(room * 2, this.expectedBytes) : room * 2;
+      const grown = Buffer.allocUnsafe(Math.max(doubled, this.length + size));
       this.buffer.copy(grown, 0, 0, this.length);
       this.buffer = grown;
     }

@@ -91,9 +91,10 @@ test('a batch encoded as entries are added equals one encoded at once, and keeps
     fc.property(
       fc.array(fc.uint8Array({ maxLength: 5000 }), { maxLength: 30 }),
       fc.integer({ min: 1, max: 4096 }),
-      (values, initialBytes) => {
+      fc.integer({ min: 1, max: 20_000 }),
+      (values, initialBytes, expectedBytes) => {
         const entries = values.map((value, i) => entry({ key: `key-${i}`, value: Buffer.from(value) }));
-        const batch = new EncodedEntries(initialBytes);
+        const batch = new EncodedEntries(initialBytes, expectedBytes);
         for (const e of entries) batch.add(e);
         const expected = encodeStreamEntries(entries);
         // The values passed to add may be views of bytes that are reused right after.
