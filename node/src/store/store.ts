@@ -69,7 +69,6 @@ export class Store implements CacheStore {
   readonly clock: HybridLogicalClock;
   private readonly index = new Map<string, number>();
   private keyOfSlot: (string | undefined)[] = [];
-  private weightOf: Float64Array;
   /** The fields a read needs, side by side per slot (see RECORD): doubles and int32s over one buffer. */
   private records: Float64Array;
   private fields: Int32Array;
@@ -95,7 +94,6 @@ export class Store implements CacheStore {
     this.now = this.options.now;
     this.clock = new HybridLogicalClock(this.now);
     const initial = Math.min(this.options.expectedEntries, 1 << 20);
-    this.weightOf = new Float64Array(initial);
     this.records = new Float64Array(initial * RECORD);
     this.fields = new Int32Array(this.records.buffer);
     this.heap = new ExpiryHeap((slot) => this.records[slot * RECORD + EXPIRES_AT]);
@@ -227,7 +225,7 @@ export class Store implements CacheStore {
 
     // Every check is done: from here on nothing throws.
     let slot = this.index.get(key);
-    if (slot !== undefined && this.sameLength(slot, value.length) && !this.isExpired(slot)) {
+    if (slot !== undefined && this.valueLength(slot) === value.length && !this.isExpired(slot)) {
       // An overwrite of the same counted size (same key, same length) crosses no bound and
       // evicts nothing, so, like a hit, its policy work waits in the read buffer, in order with
       // the hits around it.
@@ -248,11 +246,10 @@ export class Store implements CacheStore {
       this.index.set(key, slot);
       this.keyOfSlot[slot] = key;
     } else {
-      this.counted -= this.weightOf[slot];
+      this.counted -= Store.entryBytes(keyBytes, this.valueLength(slot)); // the same key, its old value
     }
     this.holdValue(slot, value, this.types.acquire(contentType), outcome === 'replaced');
     this.records[slot * RECORD + VERSION] = version;
-    this.weightOf[slot] = weight;
     this.counted += weight;
     this.setExpiry(slot, expiresAt);
     if (outcome === 'created') this.policy.add(slot, hash, weight);
@@ -365,14 +362,6 @@ export class Store implements CacheStore {
     return 0;
   }
 
-  /** Whether the value held in `slot` is `length` bytes long, read from the record a write touches anyway. */
-  private sameLength(slot: number, length: number): boolean {
-    const at = slot * FIELDS;
-    const page = this.fields[at + PAGE];
-    if (page === BIG) return (this.bigValues[slot] as Buffer).length === length;
-    return this.fields[at + LENGTH] === length; // 0 for an empty value
-  }
-
   private isExpired(slot: number): boolean {
     const at = this.records[slot * RECORD + EXPIRES_AT];
     return at !== 0 && at <= this.now();
@@ -448,25 +437,34 @@ export class Store implements CacheStore {
   }
 
   private freeSlot(slot: number): void {
-    this.index.delete(this.keyOfSlot[slot] as string);
+    const key = this.keyOfSlot[slot] as string;
+    // The weight is derived, not stored: 8 bytes an entry less, and a free is rare beside a get.
+    this.counted -= Store.entryBytes(utf8Length(key), this.valueLength(slot));
+    this.index.delete(key);
     this.keyOfSlot[slot] = undefined;
     this.releaseValue(slot);
     this.leaveHeap(slot);
     this.records[slot * RECORD + EXPIRES_AT] = 0;
-    this.counted -= this.weightOf[slot];
-    this.weightOf[slot] = 0;
     this.freeSlots.push(slot);
+  }
+
+  /** The held value's length (a big value keeps its own Buffer; its record says 0). */
+  private valueLength(slot: number): number {
+    const at = slot * FIELDS;
+    return this.fields[at + PAGE] === BIG
+      ? (this.bigValues[slot] as Buffer).length
+      : this.fields[at + LENGTH];
   }
 
   private allocateSlot(): number {
     if (this.freeSlots.length > 0) return this.freeSlots.pop() as number;
     const slot = this.nextSlot++;
-    if (slot >= this.weightOf.length) this.growSlots(this.weightOf.length * 2);
+    const capacity = this.records.length / RECORD;
+    if (slot >= capacity) this.growSlots(capacity * 2);
     return slot;
   }
 
   private growSlots(n: number): void {
-    this.weightOf = grow(this.weightOf, new Float64Array(n));
     this.records = grow(this.records, new Float64Array(n * RECORD));
     this.fields = new Int32Array(this.records.buffer);
   }
