@@ -30,7 +30,10 @@ export class Replica {
   /** The entry as it is here now (live value or tombstone), or undefined; its own copy of the value. */
   read(key: string): ReplicaEntry | undefined {
     const entry = this.view(key);
-    return entry === undefined || entry.tombstone ? entry : { ...entry, value: Buffer.from(entry.value) };
+    // The view is a fresh object: give it its own bytes rather than building a second one
+    // (a replicated write reads its entry here).
+    if (entry !== undefined && !entry.tombstone) entry.value = Buffer.from(entry.value);
+    return entry;
   }
 
   /**
