@@ -71,7 +71,10 @@ export class Replica {
       this.store.clock.observe(entry.version);
       return false;
     }
-    if (entry.tombstone) {
+    if (entry.tombstone || (entry.expiresAt !== 0 && entry.expiresAt <= this.now())) {
+      // A newer copy that has already expired (a hint or repair that arrived late) still
+      // supersedes what is here: the key is gone as of its version. Dropping it instead would
+      // leave the older value here to be read, and repaired back onto the other owners.
       this.store.clock.observe(entry.version);
       this.store.delete(entry.key);
       // The grace runs from the delete itself, not from its arrival: a tombstone that one node
@@ -82,7 +85,6 @@ export class Replica {
       else this.tombstones.delete(entry.key);
       return true;
     }
-    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) return false;
     this.store.set(entry.key, entry.value, {
       version: entry.version,
       expiresAt: entry.expiresAt,

@@ -65,3 +65,15 @@ test('forget drops a value and its tombstone without leaving one', () => {
   expect(r.read('b')).toBeUndefined();
   expect(r.versionOf('b')).toBeUndefined();
 });
+
+test('a newer copy that has already expired deletes an older value and keeps it from coming back', () => {
+  const r = replica();
+  r.apply(value('k', version(now - 5_000, 0), 'old'));
+  const expired = { ...value('k', version(now - 2_000, 0), 'new'), expiresAt: now - 500 };
+  expect(r.apply(expired)).toBe(true);
+  expect(r.read('k')?.tombstone).toBe(true);
+  expect(r.store.peek('k')).toBeUndefined();
+  // The older copy again (a repair from an owner that missed the overwrite): refused.
+  expect(r.apply(value('k', version(now - 5_000, 0), 'old'))).toBe(false);
+  expect(r.store.peek('k')).toBeUndefined();
+});
