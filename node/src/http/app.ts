@@ -9,11 +9,13 @@ import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
 import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
+import { clusterBatchGet, clusterBatchSet, type ClusterBatchContext } from './cluster-batch.js';
 import { HEADER_SENDER, type Peers } from '../cluster/peers.js';
 import { differingRanges, parseDigests, parseRanges, parseVersions } from '../cluster/anti-entropy.js';
 import { MAX_SYNC_VERSIONS } from '../cluster/anti-entropy-exchange.js';
 import { RingError, parseRingDocument } from '../ring/document.js';
 import { APPLY_PATH } from './apply-handler.js';
+import { parseConsistency } from './request-parts.js';
 import { epochLearner } from './peer-epoch.js';
 import type { KeyHandlerContext } from './key-handler.js';
 
@@ -211,7 +213,9 @@ export function createApp(ctx: AppContext): express.Express {
         throw new ApiError(400, 'INVALID_BODY', 'body must be JSON: {"keys": [<key>, ...]}');
       }
       const keys = parseBatchGetRequest(parsed, ctx.config.maxBatchKeys);
-      const frames = batchGet(ctx.store, keys, ctx.now());
+      const frames = ctx.cluster.active
+        ? await clusterBatchGet(clusterBatchContext(ctx, req), keys)
+        : batchGet(ctx.store, keys, ctx.now());
       res.type(BATCH_CONTENT_TYPE).send(encodeFrames(frames));
     },
   });
@@ -227,7 +231,10 @@ export function createApp(ctx: AppContext): express.Express {
       }
       const body = await readBody(req, ctx.config.maxBatchSize, 'batch');
       const frames = decodeFrames(body, ctx.config.maxBatchKeys);
-      res.json({ results: batchSet(ctx.store, frames) });
+      const results = ctx.cluster.active
+        ? await clusterBatchSet(clusterBatchContext(ctx, req), frames)
+        : batchSet(ctx.store, frames);
+      res.json({ results });
     },
   });
 
@@ -287,4 +294,17 @@ function operationName(req: Request): string {
     default:
       return 'other';
   }
+}
+
+/** What the entries of a batch sent to a node with a ring share (http/cluster-batch.ts). */
+function clusterBatchContext(ctx: AppContext, req: Request): ClusterBatchContext {
+  const consistencyHeader = req.headers['x-consistency'] as string | undefined;
+  const passHeaders: Record<string, string> = {};
+  if (req.headers.authorization !== undefined) passHeaders.authorization = req.headers.authorization;
+  if (consistencyHeader !== undefined) passHeaders['x-consistency'] = consistencyHeader;
+  return {
+    cluster: ctx.cluster,
+    consistency: parseConsistency(consistencyHeader, ctx.config.consistency),
+    passHeaders,
+  };
 }

@@ -67,7 +67,7 @@ export function batchSet(store: CacheStore, frames: readonly Frame[]): EntryResu
         ttlMs: header.ttlMs === undefined ? undefined : parseTtl(String(header.ttlMs)),
         conditions: {
           ifMatch: parseEtagCondition('ifMatch', optionalString(header, 'ifMatch')),
-          ifNoneMatch: parseEtagCondition('ifNoneMatch', optionalString(header, 'ifNoneMatch')),
+          ifNoneMatch: parseEtagCondition('ifNoneMatch', optionalString(header, 'ifNoneMatch'), true),
         },
       });
       const etag = reply.headers[reply.headers.indexOf('ETag') + 1];
@@ -79,7 +79,7 @@ export function batchSet(store: CacheStore, frames: readonly Frame[]): EntryResu
   });
 }
 
-function optionalString(header: FrameHeader, field: string): string | undefined {
+export function optionalString(header: FrameHeader, field: string): string | undefined {
   const value = header[field];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new ApiError(400, 'INVALID_HEADER', `"${field}" must be a string`);

@@ -4,7 +4,7 @@
  * the request with request-parts.ts, runs the operation of key-ops.ts and writes the Reply.
  * GET, HEAD and DELETE run synchronously; only PUT waits, for its body.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { CacheStore } from '../store/types.js';
 import type { NodeConfig } from './config.js';
 import type { TokenCheck } from './auth.js';
@@ -136,7 +136,8 @@ export function createKeyHandler(
     if (ctx.cluster.active) headers.push('X-Ringcache-Epoch', String(ctx.cluster.epoch));
     if (ctx.draining() || !unreadBodyIsSmall(req)) headers.push('Connection', 'close');
     if (!res.headersSent) {
-      res.writeHead(error.status, headers);
+      // The reason phrase is named: a writeHead that threw may have left its own on `res`.
+      res.writeHead(error.status, STATUS_CODES[error.status], headers);
       res.end(body);
     }
     record(operation, error.status, started, req);

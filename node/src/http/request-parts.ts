@@ -89,8 +89,12 @@ export function formatEtag(version: number): string {
  * so a weak ETag (W/"...") there never matches, and If-None-Match weakly, so W/"7" matches
  * version 7 there. An ETag this node could not have produced is one that matches nothing.
  */
-export function parseEtagCondition(name: string, header: string | undefined): EtagCondition | undefined {
-  const weakMatches = name === 'If-None-Match';
+export function parseEtagCondition(
+  name: string,
+  header: string | undefined,
+  // If-None-Match compares weakly, If-Match strongly (RFC 9110 13.1.1-2).
+  weakMatches = name === 'If-None-Match',
+): EtagCondition | undefined {
   if (header === undefined) return undefined;
   const text = header.trim();
   if (text === '*') return { any: true };

@@ -7,6 +7,8 @@ import { StoreError } from './types.js';
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 export const MAX_CONTENT_TYPES = 65535;
 export const MAX_CONTENT_TYPE_LENGTH = 255;
+/** What node:http accepts in a header value (RFC 9110 field-value, obs-text included). */
+const HEADER_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export class ContentTypes {
   private readonly ids = new Map<string, number>();
@@ -21,12 +23,7 @@ export class ContentTypes {
   /** The id `name` would get, without taking a reference; throws if it cannot be interned. */
   check(name: string): void {
     if (name === DEFAULT_CONTENT_TYPE) return; // most writes: no table lookup
-    if (name.length > MAX_CONTENT_TYPE_LENGTH) {
-      throw new StoreError(
-        'INVALID_OPTION',
-        `contentType must be at most ${MAX_CONTENT_TYPE_LENGTH} characters, got ${name.length}`,
-      );
-    }
+    checkContentTypeText(name);
     if (!this.ids.has(name) && this.freeIds.length === 0 && this.names.length >= MAX_CONTENT_TYPES) {
       throw new StoreError(
         'INVALID_OPTION',
@@ -67,5 +64,23 @@ export class ContentTypes {
     this.names = [DEFAULT_CONTENT_TYPE];
     this.refs = [Infinity];
     this.freeIds.length = 0;
+  }
+}
+
+/** Throws unless `name` can be stored and sent back as a Content-Type header. */
+export function checkContentTypeText(name: string): void {
+  if (name.length > MAX_CONTENT_TYPE_LENGTH) {
+    throw new StoreError(
+      'INVALID_OPTION',
+      `contentType must be at most ${MAX_CONTENT_TYPE_LENGTH} characters, got ${name.length}`,
+    );
+  }
+  if (!HEADER_TEXT.test(name)) {
+    // It goes back out as a Content-Type header: a character no header may carry would make
+    // every later read of the entry fail.
+    throw new StoreError(
+      'INVALID_OPTION',
+      `contentType must be header text (tab, space, visible ASCII or Latin-1), got ${JSON.stringify(name)}`,
+    );
   }
 }

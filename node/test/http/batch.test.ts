@@ -126,4 +126,30 @@ describe('POST /v1/batch/set and /v1/batch/get', () => {
       expect(await response.json()).toEqual({ error: { code: 'INVALID_BODY', message } });
     }
   });
+
+  test('a content type no header can carry is refused, and If-None-Match compares weakly as the PUT header does', async () => {
+    const set = await batchSet(
+      encodeFrames([
+        frame('ct1', Buffer.from('x'), { contentType: 'text/plain\r\nX-Evil: 1' }),
+        frame('ct2', Buffer.from('x'), { contentType: 'text/€' }),
+        frame('w1', Buffer.from('first')),
+      ]),
+    );
+    const results = set.body.results as Array<{
+      key: string;
+      status: number;
+      etag?: string;
+      error?: { code: string };
+    }>;
+    expect(results.map((r) => [r.key, r.status, r.error?.code])).toEqual([
+      ['ct1', 400, 'INVALID_HEADER'],
+      ['ct2', 400, 'INVALID_HEADER'],
+      ['w1', 201, undefined],
+    ]);
+    expect((await fetch(`${node.url}/v1/keys/ct1`)).status).toBe(404);
+    const weak = `W/${results[2].etag}`;
+    const again = await batchSet(encodeFrames([frame('w1', Buffer.from('second'), { ifNoneMatch: weak })]));
+    expect((again.body.results as Array<{ status: number }>)[0].status).toBe(412);
+    expect(await (await fetch(`${node.url}/v1/keys/w1`)).text()).toBe('first');
+  });
 });

@@ -79,4 +79,24 @@ describe('bad writes change nothing', () => {
     expect(err.message).toBe('contentType must be at most 255 characters, got 256');
     expect(s.get('kept')!.contentType).toBe('application/octet-stream');
   });
+
+  it.each([
+    [
+      'text/plain\r\nX-Evil: 1',
+      'contentType must be header text (tab, space, visible ASCII or Latin-1), got "text/plain\\r\\nX-Evil: 1"',
+    ],
+    ['text/€', 'contentType must be header text (tab, space, visible ASCII or Latin-1), got "text/€"'],
+  ])('refuses a content type no header can carry: %j', (contentType, message) => {
+    const s = store();
+    const err = errorOf(() => s.set('kept', Buffer.from('new'), { contentType }));
+    expect(err.code).toBe('INVALID_OPTION');
+    expect(err.message).toBe(message);
+    expect(s.get('kept')!.contentType).toBe('application/octet-stream');
+  });
+
+  it('keeps a content type with parameters, tabs and Latin-1 text', () => {
+    const s = store();
+    s.set('k', Buffer.from('v'), { contentType: 'text/plain;\tcharset=latin1; x="\xe9"' });
+    expect(s.get('k')!.contentType).toBe('text/plain;\tcharset=latin1; x="\xe9"');
+  });
 });
