@@ -82,6 +82,22 @@ test('a batch sent to any node writes every entry to its owners and reads them b
     );
   }
 
+  // Entries of one key run in order, as on a single node: the create-only after the set fails.
+  const ordered = await fetch(`${cluster.url(via)}/v1/batch/set`, {
+    method: 'POST',
+    headers: { 'content-type': BATCH_CONTENT_TYPE },
+    body: encodeFrames(
+      Array.from({ length: 6 }, (_, i) => [
+        frame(`fresh/${i}`, Buffer.from('first')),
+        frame(`fresh/${i}`, Buffer.from('second'), { ifNoneMatch: '*' }),
+      ]).flat(),
+    ),
+  });
+  const statuses = ((await ordered.json()) as { results: Array<{ status: number }> }).results.map(
+    (r) => r.status,
+  );
+  expect(statuses).toEqual(Array.from({ length: 6 }, () => [201, 412]).flat());
+
   // Conditions travel with each entry, whichever node coordinates it.
   const conditional = await fetch(`${cluster.url(via)}/v1/batch/set`, {
     method: 'POST',

@@ -2,6 +2,8 @@
 import { RingcacheClient, RingcacheError } from '../../node/src/client/index.js';
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import { startNodeProcess, killAllNodes, waitFor } from '../support/node-process.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import { buildRing, ownersForWrite } from '../../node/src/ring/index.js';
 
 let cluster: LocalCluster | undefined;
 const clients: RingcacheClient[] = [];
@@ -116,3 +118,93 @@ test("a single node without a ring; errors carry the node's codes", async () => 
   clients.push(nobody);
   await expect(nobody.get('k')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
 });
+
+/** Answers `GET /v1/ring` counted by the node's own metrics (404s of unrouted paths). */
+async function ringRequests(address: string): Promise<number> {
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) =>
+      l.startsWith('ringcache_http_request_duration_seconds_count{operation="other",status="404"}'),
+    );
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+test('without a ring the client asks for one once, not before every request', async () => {
+  const node = await startNodeProcess(['--token', TOKEN]);
+  const address = `127.0.0.1:${node.port}`;
+  const rc = client([address]);
+  for (let i = 0; i < 20; i++) await rc.set(`solo-${i}`, 'x');
+  for (let i = 0; i < 20; i++) expect((await rc.get(`solo-${i}`))?.value.toString()).toBe('x');
+  expect(await ringRequests(address)).toBe(1);
+});
+
+test('bad keys and content types are refused before sending, with the codes the node uses', async () => {
+  const rc = client(['127.0.0.1:1']);
+  await expect(rc.get('\ud800')).rejects.toMatchObject({
+    code: 'INVALID_KEY',
+    message: 'a key must be well-formed Unicode (no lone surrogate)',
+  });
+  await expect(rc.get('k'.repeat(251))).rejects.toMatchObject({ code: 'KEY_TOO_LONG' });
+  await expect(rc.set('k', 'v', { contentType: 'a\nb' })).rejects.toMatchObject({
+    code: 'INVALID_OPTION',
+    message: 'contentType must be 1 to 255 characters of header text, got "a\\nb"',
+  });
+});
+
+test('the time limit counts the wait for a free connection behind a node that does not answer', async () => {
+  // A node that accepts connections and never answers (as a hung process does).
+  const sockets: Socket[] = [];
+  const silent: Server = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = silent.address() as { port: number };
+    const rc = client([`127.0.0.1:${port}`], { timeoutMs: 300, retries: 0, maxSockets: 1 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => rc.get(`k${i}`)));
+    const messages = outcomes.map((o) =>
+      o.status === 'rejected' ? String((o.reason as Error).message) : 'answered',
+    );
+    // One request holds the only socket; the others time out queued behind it instead of
+    // each waiting its turn for the socket and then a whole limit of its own.
+    expect(messages.filter((m) => m.includes('no answer within 300 ms'))).toHaveLength(1);
+    expect(messages.filter((m) => m.includes('no free connection within 300 ms'))).toHaveLength(3);
+  } finally {
+    sockets.forEach((s) => s.destroy());
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test('a conditional write whose first attempt may have been applied is not retried (its retry would see itself)', async () => {
+  const c = await startCluster();
+  const rc = client([...c.nodes.values()].map((n) => n.address));
+  await rc.refreshRing();
+  const ring = buildRing(c.ring);
+  const key = 'create-once';
+  const [, second] = ownersForWrite(ring, key);
+  await c.stopNode(second, 'SIGKILL');
+  // At "all" the primary applies the write, then answers 503: the second owner is gone.
+  const attempt = rc.set(key, 'mine', { ifAbsent: true, consistency: 'all' });
+  await expect(attempt).rejects.toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+  // A plain write is still retried and lands.
+  await expect(rc.set('plain', 'v', { consistency: 'quorum' })).resolves.toMatchObject({ created: true });
+});
+
+test('with default time limits a hung primary does not stop its keys: the next owner answers', async () => {
+  const c = await startCluster();
+  const rc = client(
+    [...c.nodes.values()].map((n) => n.address),
+    { timeoutMs: undefined },
+  );
+  await rc.set('hung-primary', 'v1');
+  const ring = buildRing(c.ring);
+  const [primary] = ownersForWrite(ring, 'hung-primary');
+  const paused = c.nodes.get(primary)!;
+  paused.child.kill('SIGSTOP');
+  try {
+    expect((await rc.get('hung-primary'))?.value.toString()).toBe('v1');
+    await rc.set('hung-primary', 'v2');
+    expect((await rc.get('hung-primary'))?.value.toString()).toBe('v2');
+  } finally {
+    paused.child.kill('SIGCONT');
+  }
+}, 60_000);

@@ -2,8 +2,10 @@
  * RingcacheClient: a ring-aware client of the node's HTTP API (docs/http-api.md). It sends
  * each key straight to its primary (no forwarding hop), refreshes the ring when a node answers
  * with a newer epoch, and on a connection error, a timeout or a 503 retries on the key's next
- * owner. Requests are idempotent to retry: a write carries its value, and a retried write
- * that landed twice gets a newer version of the same value.
+ * owner. A plain write or delete is safe to retry: a write carries its value, and one that
+ * landed twice gets a newer version of the same value. A conditional one (ifMatch, ifAbsent)
+ * is not: its retry would judge the condition against its own first attempt, so it is retried
+ * only when the first attempt surely never reached a node.
  */
 import { buildRing, parseRingDocument } from '../ring/index.js';
 import { errorFromAnswer, RingcacheError } from './errors.js';
@@ -21,6 +23,10 @@ import { targetsFor, type Routing } from './routing.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 
 const MAX_KEY_BYTES = 250;
+/** How long a node that failed to answer is tried after the key's other owners. */
+export const SUSPECT_MS = 10_000;
+/** Without a ring (nodes serving alone), how often the client asks again whether one appeared. */
+export const RING_RECHECK_MS = 30_000;
 
 export class RingcacheClient {
   private readonly options: Required<Pick<ClientOptions, 'timeoutMs' | 'retries' | 'maxSockets'>> &
@@ -29,10 +35,16 @@ export class RingcacheClient {
   private routing: Routing | undefined;
   private refreshing: Promise<void> | undefined;
   private rotation = 0;
+  /** When a node last answered a ring request (with a ring or a 404); 0 before any did. */
+  private ringCheckedAt = 0;
+  /** Addresses that failed to answer, until when they go last. */
+  private readonly suspects = new Map<string, number>();
 
   constructor(options: ClientOptions) {
     checkOptions(options);
-    this.options = { ...CLIENT_DEFAULTS, ...options, endpoints: [...options.endpoints] };
+    // An option given as undefined takes its default, as an absent one does.
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.options = { ...CLIENT_DEFAULTS, ...given, endpoints: [...options.endpoints] };
     this.transport = new Transport(this.options.maxSockets);
   }
 
@@ -63,6 +75,7 @@ export class RingcacheClient {
       } catch {
         continue;
       }
+      this.ringCheckedAt = Date.now();
       if (answer.status !== 200) continue; // 404: that node serves alone
       const document = parseRingDocument(JSON.parse(answer.body.toString('utf8')));
       if (document.epoch > this.epoch && document.members.length > 0) {
@@ -91,9 +104,14 @@ export class RingcacheClient {
   }
 
   async set(key: string, value: Buffer | Uint8Array | string, options: SetOptions = {}): Promise<SetResult> {
-    const headers: Record<string, string> = {
-      'content-type': options.contentType ?? 'application/octet-stream',
-    };
+    const contentType = options.contentType ?? 'application/octet-stream';
+    if (typeof contentType !== 'string' || !/^[\t\x20-\x7e\x80-\xff]{1,255}$/.test(contentType)) {
+      throw new RingcacheError(
+        'INVALID_OPTION',
+        `contentType must be 1 to 255 characters of header text, got ${JSON.stringify(contentType)}`,
+      );
+    }
+    const headers: Record<string, string> = { 'content-type': contentType };
     if (options.ttlMs !== undefined) {
       if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 1) {
         throw new RingcacheError(
@@ -142,13 +160,25 @@ export class RingcacheClient {
     body: Buffer | undefined,
   ): Promise<Exchange> {
     checkKey(key);
-    if (this.routing === undefined) await this.refreshRing();
+    if (this.routing === undefined) {
+      // Asked once up front; after a node said it serves alone, again now and then in the background.
+      if (this.ringCheckedAt === 0) await this.refreshRing();
+      else if (Date.now() - this.ringCheckedAt > RING_RECHECK_MS) void this.refreshRing();
+    }
     const headers = { ...this.headers(), ...extra };
     const level = consistency ?? this.options.consistency;
     if (level !== undefined) headers['x-consistency'] = level;
+    const conditional = extra['if-match'] !== undefined || extra['if-none-match'] !== undefined;
     const path = `/v1/keys/${encodeURIComponent(key)}`;
     const attempts = this.options.retries + 1;
-    const targets = targetsFor(this.routing, this.options.endpoints, key, attempts, this.rotation++);
+    const candidates = targetsFor(
+      this.routing,
+      this.options.endpoints,
+      key,
+      attempts + this.suspects.size,
+      this.rotation++,
+    );
+    const targets = suspectsLast(candidates, (address) => this.suspected(address)).slice(0, attempts);
     let failure: Error | undefined;
     for (const address of targets) {
       let answer: Exchange;
@@ -156,14 +186,19 @@ export class RingcacheClient {
         answer = await this.transport.send(address, method, path, headers, body, this.options.timeoutMs);
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
-        failure = err;
+        this.suspects.set(address, Date.now() + SUSPECT_MS);
         void this.refreshRing(); // a node gone may mean a new ring
+        if (conditional && err.maybeDelivered) throw outcomeUnknown(key, err);
+        failure = err;
         continue;
       }
+      this.suspects.delete(address);
       const epoch = Number(answer.headers['x-ringcache-epoch']);
       if (epoch > this.epoch) void this.refreshRing();
       if (answer.status === 503) {
         failure = errorFromAnswer(answer.status, answer.body);
+        // A 503 may come after the coordinator applied the write (a quorum it did not reach).
+        if (conditional) throw failure;
         continue;
       }
       return answer;
@@ -174,16 +209,40 @@ export class RingcacheClient {
       `no node answered for key ${JSON.stringify(key)} after ${targets.length} attempts: ${failure?.message ?? 'no targets'}`,
     );
   }
+
+  private suspected(address: string): boolean {
+    const until = this.suspects.get(address);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.suspects.delete(address);
+    return false;
+  }
+}
+
+/** `targets` with the suspected ones moved to the end, each group in its order. */
+export function suspectsLast(targets: readonly string[], suspected: (address: string) => boolean): string[] {
+  const fine = targets.filter((address) => !suspected(address));
+  return fine.length === targets.length ? [...targets] : [...fine, ...targets.filter(suspected)];
+}
+
+function outcomeUnknown(key: string, err: TransportError): RingcacheError {
+  return new RingcacheError(
+    'UNAVAILABLE',
+    `conditional request for key ${JSON.stringify(key)} not retried: the outcome is unknown (${err.message})`,
+  );
 }
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) {
     throw new RingcacheError('INVALID_KEY', 'a key must be a non-empty string');
   }
+  if (!key.isWellFormed()) {
+    throw new RingcacheError('INVALID_KEY', 'a key must be well-formed Unicode (no lone surrogate)');
+  }
   const bytes = Buffer.byteLength(key);
   if (bytes > MAX_KEY_BYTES) {
     throw new RingcacheError(
-      'INVALID_KEY',
+      'KEY_TOO_LONG',
       `key of ${bytes} bytes exceeds the limit of ${MAX_KEY_BYTES} bytes`,
     );
   }

@@ -14,11 +14,18 @@ export interface ClientOptions {
   token?: string;
   /** Default `X-Consistency` of every request; the cluster's default when absent. */
   consistency?: Consistency;
-  /** Per-attempt time limit in milliseconds. Default 2000. */
+  /**
+   * Per-attempt time limit in milliseconds, from the call (waiting for a free connection
+   * counts) to the answer. Default 5000: longer than a node's own wait for a silent primary
+   * (3x its --replica-timeout-ms, 3000 by default) before it coordinates a request itself, so
+   * the retry on the next owner can succeed while the primary hangs.
+   */
   timeoutMs?: number;
   /**
    * Further attempts on the key's next owners (then the endpoints) after a connection error,
-   * a timeout or a 503. Default 2.
+   * a timeout or a 503. Default 2. A node that failed to answer is tried last for the next 10 s.
+   * A conditional write or delete (ifMatch, ifAbsent) is retried only when it surely never
+   * reached a node: otherwise it fails with the first error, as its outcome is unknown.
    */
   retries?: number;
   /** Open connections kept per node. Default 16. */
@@ -62,7 +69,7 @@ export interface SetResult {
   etag: string;
 }
 
-export const CLIENT_DEFAULTS = { timeoutMs: 2000, retries: 2, maxSockets: 16 } as const;
+export const CLIENT_DEFAULTS = { timeoutMs: 5000, retries: 2, maxSockets: 16 } as const;
 
 /** Checks options up front with exact messages (tests hold them). */
 export function checkOptions(options: ClientOptions): void {

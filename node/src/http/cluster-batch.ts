@@ -2,7 +2,8 @@
  * Batch get and batch set on a node with a ring: each entry goes through the cluster exactly as
  * its single request would (forwarded to the key's owners, replicated at the batch's
  * consistency), so a batch sent to any node reads and writes the cluster, not that node's
- * store. Entries run a few at a time; the answer keeps the order of the request.
+ * store. Entries run a few at a time (those of one key in order); the answer keeps the order of the
+ * request.
  */
 import type { Cluster, KeyRequest } from '../cluster/cluster.js';
 import type { Consistency } from './config.js';
@@ -25,7 +26,7 @@ export interface ClusterBatchContext {
 }
 
 export async function clusterBatchGet(ctx: ClusterBatchContext, keys: readonly string[]): Promise<Frame[]> {
-  return mapLimited(keys, async (key) => {
+  return mapLimited(keys, String, async (key) => {
     try {
       checkKeyText(key);
       const reply = await ctx.cluster.handle(keyRequest(ctx, 'get', key, {}, undefined));
@@ -49,38 +50,42 @@ export async function clusterBatchSet(
   ctx: ClusterBatchContext,
   frames: readonly Frame[],
 ): Promise<EntryResult[]> {
-  return mapLimited(frames, async ({ header, value }) => {
-    const key = header.key;
-    try {
-      checkKeyText(key);
-      const contentType = optionalString(header, 'contentType');
-      if (contentType !== undefined) checkContentTypeText(contentType);
-      const ttlMs = header.ttlMs === undefined ? undefined : parseTtl(String(header.ttlMs));
-      const ifMatch = optionalString(header, 'ifMatch');
-      const ifNoneMatch = optionalString(header, 'ifNoneMatch');
-      const entryHeaders: Record<string, string> = {};
-      if (contentType !== undefined) entryHeaders['content-type'] = contentType;
-      if (ttlMs !== undefined) entryHeaders['x-ttl-ms'] = String(ttlMs);
-      if (ifMatch !== undefined) entryHeaders['if-match'] = ifMatch;
-      if (ifNoneMatch !== undefined) entryHeaders['if-none-match'] = ifNoneMatch;
-      const request = keyRequest(ctx, 'put', key, entryHeaders, value);
-      request.contentType = contentType;
-      request.ttlMs = ttlMs;
-      request.conditions = {
-        ifMatch: parseEtagCondition('ifMatch', ifMatch),
-        ifNoneMatch: parseEtagCondition('ifNoneMatch', ifNoneMatch, true),
-      };
-      const reply = await ctx.cluster.handle(request);
-      if (reply.status >= 400) {
-        const { status, code, message } = errorOf(reply);
-        return { key, status, error: { code, message } };
+  return mapLimited(
+    frames,
+    (frame) => String(frame.header.key),
+    async ({ header, value }) => {
+      const key = header.key;
+      try {
+        checkKeyText(key);
+        const contentType = optionalString(header, 'contentType');
+        if (contentType !== undefined) checkContentTypeText(contentType);
+        const ttlMs = header.ttlMs === undefined ? undefined : parseTtl(String(header.ttlMs));
+        const ifMatch = optionalString(header, 'ifMatch');
+        const ifNoneMatch = optionalString(header, 'ifNoneMatch');
+        const entryHeaders: Record<string, string> = {};
+        if (contentType !== undefined) entryHeaders['content-type'] = contentType;
+        if (ttlMs !== undefined) entryHeaders['x-ttl-ms'] = String(ttlMs);
+        if (ifMatch !== undefined) entryHeaders['if-match'] = ifMatch;
+        if (ifNoneMatch !== undefined) entryHeaders['if-none-match'] = ifNoneMatch;
+        const request = keyRequest(ctx, 'put', key, entryHeaders, value);
+        request.contentType = contentType;
+        request.ttlMs = ttlMs;
+        request.conditions = {
+          ifMatch: parseEtagCondition('ifMatch', ifMatch),
+          ifNoneMatch: parseEtagCondition('ifNoneMatch', ifNoneMatch, true),
+        };
+        const reply = await ctx.cluster.handle(request);
+        if (reply.status >= 400) {
+          const { status, code, message } = errorOf(reply);
+          return { key, status, error: { code, message } };
+        }
+        return { key, status: reply.status, etag: headerOf(reply, 'etag') };
+      } catch (err) {
+        const error = toApiError(err);
+        return { key, status: error.status, error: { code: error.code, message: error.message } };
       }
-      return { key, status: reply.status, etag: headerOf(reply, 'etag') };
-    } catch (err) {
-      const error = toApiError(err);
-      return { key, status: error.status, error: { code: error.code, message: error.message } };
-    }
-  });
+    },
+  );
 }
 
 function keyRequest(
@@ -135,14 +140,28 @@ function errorFrame(key: string, reply: Reply | { status: number; code: string; 
   };
 }
 
-/** `fn` over `items` with at most BATCH_CONCURRENCY calls pending; results in input order. */
-async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+/**
+ * `fn` over `items` with at most BATCH_CONCURRENCY calls pending; results in input order. Items
+ * with the same key run one after another in input order, as on a single node (an entry may
+ * depend on an earlier one of its key: a create-only after a set).
+ */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
+  const lastOfKey = new Map<string, Promise<unknown>>();
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]);
+      const key = keyOf(items[i]);
+      // An earlier item of the key was already taken by a worker, so this wait always ends.
+      const earlier = lastOfKey.get(key);
+      const run = (earlier ?? Promise.resolve()).then(() => fn(items[i]));
+      lastOfKey.set(key, run);
+      results[i] = await run;
     }
   };
   await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, items.length) }, worker));

@@ -15,6 +15,11 @@ export class TransportError extends Error {
   constructor(
     readonly address: string,
     message: string,
+    /**
+     * False when the request surely never reached the node (no connection was ever open for
+     * it): only then is a retry of a conditional request safe, since it cannot have been applied.
+     */
+    readonly maybeDelivered = true,
   ) {
     super(`${address}: ${message}`);
     this.name = 'TransportError';
@@ -28,6 +33,13 @@ export class Transport {
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
 
+  /**
+   * One request and its answer. `timeoutMs` runs from this call until a connection is open for
+   * the request, so time spent queued for a free socket of the agent counts (a per-socket
+   * timeout alone starts only once a socket is assigned: a queue behind a hung node could wait
+   * many times over). From then on the rest of it bounds each silence of the connection, so a
+   * large body that keeps moving is not cut off, and a node that stops answering is.
+   */
   send(
     address: string,
     method: string,
@@ -39,30 +51,41 @@ export class Transport {
     const colon = address.lastIndexOf(':');
     const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(colon + 1));
+    const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
-      const req = request(
-        { agent: this.agent, host, port, method, path, headers, timeout: timeoutMs },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', (err) => reject(new TransportError(address, err.message)));
-        },
-      );
+      let connected = false;
+      const req = request({ agent: this.agent, host, port, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', fail);
+      });
+      function fail(err: Error): void {
+        clearTimeout(waiting);
+        reject(new TransportError(address, err.message, connected));
+      }
       // Told apart because a connection that never opens (a Service with no endpoint under a
       // kube-proxy that drops its traffic) means nobody is there; a silent peer may be busy.
-      req.on('timeout', () =>
-        req.destroy(
-          new Error(
-            req.socket === null || req.socket.connecting
-              ? `${CONNECT_TIMEOUT_MESSAGE} ${timeoutMs} ms`
-              : `no answer within ${timeoutMs} ms`,
-          ),
-        ),
-      );
-      req.on('error', (err) => reject(new TransportError(address, err.message)));
+      const waiting = setTimeout(() => {
+        const message =
+          req.socket === null
+            ? `no free connection within ${timeoutMs} ms`
+            : `${CONNECT_TIMEOUT_MESSAGE} ${timeoutMs} ms`;
+        req.destroy(new Error(message));
+      }, timeoutMs);
+      req.on('socket', (socket) => {
+        const open = () => {
+          connected = true;
+          clearTimeout(waiting);
+          req.setTimeout(Math.max(1, deadline - Date.now()));
+        };
+        if (socket.connecting) socket.once('connect', open);
+        else open();
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', fail);
       req.end(body);
     });
   }

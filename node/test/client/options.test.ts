@@ -1,4 +1,5 @@
 /** The client's pure parts: option checks with exact messages, and where a key is sent. */
+import { suspectsLast } from '../../src/client/client.js';
 import { checkOptions } from '../../src/client/options.js';
 import { targetsFor } from '../../src/client/routing.js';
 import { buildRing, ownersForWrite, type RingDocument } from '../../src/ring/index.js';
@@ -42,4 +43,15 @@ test('without a ring requests rotate over the endpoints', () => {
   expect(targetsFor(undefined, ['a:1', 'b:1', 'c:1'], 'k', 2, 0)).toEqual(['a:1', 'b:1']);
   expect(targetsFor(undefined, ['a:1', 'b:1', 'c:1'], 'k', 2, 4)).toEqual(['b:1', 'c:1']);
   expect(targetsFor(undefined, ['a:1'], 'k', 3, 7)).toEqual(['a:1']);
+});
+
+test('nodes that failed to answer are tried after the others, each group in its order', () => {
+  const down = new Set(['b:1', 'd:1']);
+  expect(suspectsLast(['a:1', 'b:1', 'c:1', 'd:1'], (a) => down.has(a))).toEqual([
+    'a:1',
+    'c:1',
+    'b:1',
+    'd:1',
+  ]);
+  expect(suspectsLast(['a:1', 'c:1'], (a) => down.has(a))).toEqual(['a:1', 'c:1']);
 });
