@@ -111,8 +111,13 @@ export async function startNode(
       dispatch(req, res);
     },
   );
+  // A client that half-closes after its last request (shutdown(SHUT_WR), `nc -N`) still gets
+  // every answer: node would otherwise end the connection at the client's FIN and drop the
+  // answers still pending (cluster requests answer asynchronously). The socket ends once the
+  // last answer is written.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   function dispatch(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url as string;
+    const url = originForm(req);
     if (isKeyPath(url)) return keys(req, res);
     if (isApply(req.method, url)) return apply(req, res);
     const segment = entryKeySegment(req.method, url);
@@ -139,8 +144,21 @@ export async function startNode(
   // Expect: 100-continue. Node would invite every body; a key request that will be refused
   // is answered at once instead (curl sends the header for bodies over 1 MB).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!isKeyPath(req.url as string) || !answersBeforeBody(context, req)) res.writeContinue();
+    if (!isKeyPath(originForm(req)) || !answersBeforeBody(context, req)) res.writeContinue();
     server.emit('request', req, res);
+  });
+  // An Expect other than 100-continue: node's own 417 has no body; ours says why, in JSON.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const body = errorBody(
+      'EXPECTATION_FAILED',
+      `Expect: ${JSON.stringify(req.headers.expect)} is not supported; only 100-continue is`,
+    );
+    res.writeHead(417, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      Connection: 'close',
+    });
+    res.end(body);
   });
   server.on('upgrade', streams.upgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
@@ -234,6 +252,19 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 /** A whole HTTP response written straight to the socket, for requests node never hands us. */
+/**
+ * The request target in origin form (`/v1/keys/a`): a target in absolute form
+ * (`http://host/v1/keys/a`), which servers must accept (RFC 9112 3.2.2), is cut to its path,
+ * and `req.url` is set to it so every handler after this sees one form.
+ */
+function originForm(req: IncomingMessage): string {
+  const url = req.url as string;
+  if (url.startsWith('/')) return url;
+  const absolute = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (absolute !== null) req.url = url.slice(absolute[0].length) || '/';
+  return req.url as string;
+}
+
 function refuse(socket: Socket, status: number, code: string, message: string): void {
   const body = errorBody(code, message);
   const reason =

@@ -103,3 +103,35 @@ test('pipelined requests run in order: a GET behind a PUT of the same key reads 
   expect(answers[1].body).toBe('first');
   expect(answers[3].body).toBe('second');
 });
+
+describe('request shapes a client may send', () => {
+  /** Writes `bytes` and half-closes (FIN after the last request); resolves with every answer. */
+  async function sendAndHalfClose(bytes: string) {
+    const socket = await openSocket(node.port);
+    socket.on('error', () => undefined);
+    sockets.push(socket);
+    const reading = readUntilClose(socket);
+    socket.end(bytes);
+    return reading;
+  }
+
+  test('an Expect other than 100-continue gets 417 with a JSON error', async () => {
+    const { responses } = await pipeline(
+      'PUT /v1/keys/expect HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: foo\r\n\r\nx',
+    );
+    expect(responses[0].status).toBe(417);
+    expect(JSON.parse(responses[0].body)).toEqual({
+      error: { code: 'EXPECTATION_FAILED', message: 'Expect: "foo" is not supported; only 100-continue is' },
+    });
+  });
+
+  test('a request target in absolute form reaches the same key as its path', async () => {
+    const { responses } = await sendAndHalfClose(
+      put('abs%2Fform', 'absolute') + get(`http://127.0.0.1:${node.port}/v1/keys/abs%2Fform`),
+    );
+    expect(responses.map((r) => [r.status, r.body])).toEqual([
+      [201, ''],
+      [200, 'absolute'],
+    ]);
+  });
+});
