@@ -347,6 +347,17 @@ function resolveToken(
   return trimmed;
 }
 
+/**
+ * The client token the nodes started with this environment will require (RINGCACHE_TOKEN or
+ * RINGCACHE_TOKEN_FILE), for a launcher that talks to them; undefined when auth is off or the
+ * setting is bad (the nodes then refuse to start and say why).
+ */
+export function clientTokenOf(env: NodeJS.ProcessEnv, readFile = readUtf8): string | undefined {
+  const problems: string[] = [];
+  const token = resolveToken('', env.RINGCACHE_TOKEN, env.RINGCACHE_TOKEN_FILE, readFile, problems);
+  return problems.length === 0 ? token : undefined;
+}
+
 function readUtf8(path: string): string {
   return readFileSync(path, 'utf8');
 }

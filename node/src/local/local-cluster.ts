@@ -71,7 +71,8 @@ export class LocalCluster {
 
   async spawnNode(id = `local-${this.nextOrdinal++}`, port?: number): Promise<LocalNode> {
     const base = this.options.basePort;
-    const chosenPort = port ?? (base === undefined ? 0 : base + Number(id.split('-').at(-1)));
+    // Base port 0 (or none): every node picks a free port, not 0 + i.
+    const chosenPort = port ?? (base === undefined || base === 0 ? 0 : base + Number(id.split('-').at(-1)));
     const child = spawn(
       process.execPath,
       [
@@ -87,11 +88,7 @@ export class LocalCluster {
         ...(this.options.nodeArgs ?? []),
       ],
       {
-        env: {
-          ...process.env,
-          RINGCACHE_PEER_TOKEN: this.peerToken,
-          ...(this.options.token ? { RINGCACHE_TOKEN: this.options.token } : {}),
-        },
+        env: this.nodeEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -150,6 +147,17 @@ export class LocalCluster {
   async handedOff(ids = [...this.nodes.keys()]): Promise<boolean> {
     const statuses = await Promise.all(ids.map((id) => this.status(id).catch(() => undefined)));
     return statuses.every((s) => s?.cluster.epoch === this.ring.epoch && s.cluster.handoffComplete);
+  }
+
+  /** The environment of a node: this one's, with the cluster's peer token and its client token (if any) in place of a token file. */
+  private nodeEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, RINGCACHE_PEER_TOKEN: this.peerToken };
+    delete env.RINGCACHE_PEER_TOKEN_FILE;
+    if (this.options.token) {
+      env.RINGCACHE_TOKEN = this.options.token;
+      delete env.RINGCACHE_TOKEN_FILE;
+    }
+    return env;
   }
 
   async status(id: string): Promise<{

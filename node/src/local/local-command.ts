@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import { ConfigError, helpText, parseOptions } from '../config/options.js';
 import { parsePort, parsePositiveInteger } from '../config/parse.js';
+import { clientTokenOf } from '../http/config.js';
 import { LocalCluster } from './local-cluster.js';
 
 const OPTIONS = {
@@ -20,7 +21,7 @@ const OPTIONS = {
     flag: '--base-port',
     env: 'RINGCACHE_LOCAL_BASE_PORT',
     defaultValue: 8081,
-    description: 'node i listens on base-port + i (8081, 8082, ...)',
+    description: 'node i listens on base-port + i (8081, 8082, ...); 0 picks free ports',
     parse: parsePort,
   },
   replicationFactor: {
@@ -54,13 +55,16 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   }
   const { nodes, basePort, replicationFactor } = parsed.values;
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const cluster = new LocalCluster({ basePort, replicationFactor });
+  // The nodes inherit this environment: with a token in it, the launcher's own calls need it too.
+  const token = clientTokenOf(process.env);
+  const cluster = new LocalCluster({ basePort, replicationFactor, token });
   say(`starting ${nodes} nodes (replication factor ${replicationFactor}) ...`);
   await cluster.start(nodes);
   say('endpoints (any node answers for any key):');
   for (const node of cluster.nodes.values()) say(`  ${node.id}  http://${node.address}`);
+  const auth = token === undefined ? '' : '-H "Authorization: Bearer $RINGCACHE_TOKEN" ';
   say(
-    `try: curl -X PUT --data-binary hello http://${[...cluster.nodes.values()][0].address}/v1/keys/greeting`,
+    `try: curl -X PUT ${auth}--data-binary hello http://${[...cluster.nodes.values()][0].address}/v1/keys/greeting`,
   );
   say(`commands: add | remove <id> | status | Ctrl-C to stop`);
 
