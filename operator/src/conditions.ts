@@ -48,8 +48,18 @@ export function computeConditions(
   return fresh.map((c) => {
     const before = previous.find((p) => p.type === c.type);
     const lastTransitionTime = before && before.status === c.status ? before.lastTransitionTime : now;
-    return { ...c, lastTransitionTime };
+    return { ...c, message: shortened(c.message), lastTransitionTime };
   });
+}
+
+/** Longest condition message kept; the API refuses a status with one over 32768 bytes. */
+export const MAX_CONDITION_MESSAGE = 1024;
+
+/** `message` cut to MAX_CONDITION_MESSAGE characters, saying how much was left out. */
+export function shortened(message: string): string {
+  if (message.length <= MAX_CONDITION_MESSAGE) return message;
+  const suffix = ` ... (${message.length - (MAX_CONDITION_MESSAGE - 40)} more characters)`;
+  return message.slice(0, MAX_CONDITION_MESSAGE - 40) + suffix;
 }
 
 /** The state each condition has when the cluster is ready, in the order they are consulted. */

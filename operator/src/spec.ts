@@ -39,11 +39,14 @@ export const MIN_REPLICATION_FACTOR = 1;
 export const MAX_REPLICATION_FACTOR = 5;
 /** Below this a node's fixed per-process structures (sketch, slab pages) dominate its memory. */
 export const MIN_MAX_MEMORY = '16Mi';
+/** Far above what one process should hold, and low enough that the default memory limit (1.5x + 64Mi) stays an exact integer. */
+export const MAX_MAX_MEMORY = '64Ti';
+/** Pods of one cluster: the ring and the status list its members, and each pass asks every pod. */
+export const MAX_REPLICAS = 1000;
 /** Byte quantities only: no milli-bytes, no exponents (the same pattern as the CRD). */
 export const MAX_MEMORY_PATTERN = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 /** A Secret (or PriorityClass) name is a DNS-1123 subdomain. */
 export const SECRET_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const INT32_MAX = 2 ** 31 - 1;
 
 export class SpecError extends Error {
   constructor(readonly problems: string[]) {
@@ -61,7 +64,7 @@ export function resolveSpec(raw: CacheClusterSpec | unknown): ResolvedSpec {
   const spec = raw === undefined || raw === null ? {} : raw;
   if (!isObject(spec)) throw new SpecError(['spec must be an object']);
 
-  const replicas = integer(spec.replicas, SPEC_DEFAULTS.replicas, 'replicas', 0, INT32_MAX, problems);
+  const replicas = integer(spec.replicas, SPEC_DEFAULTS.replicas, 'replicas', 0, MAX_REPLICAS, problems);
   const replicationFactor = integer(
     spec.replicationFactor,
     SPEC_DEFAULTS.replicationFactor,
@@ -96,6 +99,8 @@ export function resolveSpec(raw: CacheClusterSpec | unknown): ResolvedSpec {
     maxMemoryBytes = quantityBytes(maxMemory);
     if (maxMemoryBytes < quantityBytes(MIN_MAX_MEMORY))
       problems.push(`maxMemory must be at least ${MIN_MAX_MEMORY}`);
+    if (maxMemoryBytes > quantityBytes(MAX_MAX_MEMORY))
+      problems.push(`maxMemory must be at most ${MAX_MAX_MEMORY}`);
   }
   const resources = resourceRequirements(spec.resources, problems);
   const auth = authSpec(spec.auth, problems);

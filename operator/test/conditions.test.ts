@@ -1,5 +1,10 @@
 import type { RingDocument } from '../../node/src/ring/document.js';
-import { computeConditions, type ObservedState } from '../src/conditions.js';
+import {
+  computeConditions,
+  MAX_CONDITION_MESSAGE,
+  shortened,
+  type ObservedState,
+} from '../src/conditions.js';
 import type { Condition } from '../src/types.js';
 
 const T1 = '2026-01-01T12:00:00Z';
@@ -140,4 +145,13 @@ test('lastTransitionTime moves only when the status changes', () => {
     status: 'False',
     lastTransitionTime: T2,
   });
+});
+
+test('a long message is cut to what the API accepts, saying how much was left out', () => {
+  const long = `waiting for ${Array.from({ length: 5000 }, (_, i) => `demo-${i}`).join(', ')} to become Ready`;
+  const cut = shortened(long);
+  expect(cut.length).toBeLessThanOrEqual(MAX_CONDITION_MESSAGE);
+  expect(cut.startsWith('waiting for demo-0, demo-1, ')).toBe(true);
+  expect(cut).toMatch(/ \.\.\. \(\d+ more characters\)$/);
+  expect(shortened('short')).toBe('short');
 });

@@ -11,6 +11,8 @@ import {
   MAX_MEMORY_PATTERN,
   MAX_REPLICATION_FACTOR,
   MIN_MAX_MEMORY,
+  MAX_MAX_MEMORY,
+  MAX_REPLICAS,
   MIN_REPLICATION_FACTOR,
   POLICY_NAMES,
   SECRET_NAME_PATTERN,
@@ -125,7 +127,7 @@ test('spec defaults, enums and bounds are the operator own', () => {
     maxMemory: p.maxMemory.default,
     evictionPolicy: p.evictionPolicy.default,
   }).toEqual(SPEC_DEFAULTS);
-  expect(p.replicas).toMatchObject({ type: 'integer', minimum: 0 });
+  expect(p.replicas).toMatchObject({ type: 'integer', minimum: 0, maximum: MAX_REPLICAS });
   expect(p.replicationFactor).toMatchObject({
     type: 'integer',
     minimum: MIN_REPLICATION_FACTOR,
@@ -158,6 +160,7 @@ test('CEL rules carry readable messages', () => {
   ]);
   expect(byPath('.spec.maxMemory')).toEqual([
     `!isQuantity(self) || quantity(self).compareTo(quantity('${MIN_MAX_MEMORY}')) >= 0`,
+    `!isQuantity(self) || quantity(self).compareTo(quantity('${MAX_MAX_MEMORY}')) <= 0`,
   ]);
   expect(byPath('.spec.replicationFactor')).toEqual(['self == oldSelf']);
   expect(root['x-kubernetes-validations']!.map((r) => r.rule)).toEqual([

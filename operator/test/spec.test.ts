@@ -84,12 +84,15 @@ test('pod placement: pull policy and secrets, node selector, tolerations, affini
   ]);
 });
 
-test('maxMemory: binary and decimal suffixes, at least 16Mi', () => {
+test('maxMemory: binary and decimal suffixes, from 16Mi to 64Ti', () => {
   expect(resolveSpec({ maxMemory: '16Mi' }).maxMemoryBytes).toBe(16 * 2 ** 20);
   expect(resolveSpec({ maxMemory: '100M' }).maxMemoryBytes).toBe(100e6);
   expect(resolveSpec({ maxMemory: '1.5Gi' }).maxMemoryBytes).toBe(1.5 * 2 ** 30);
   expect(resolveSpec({ maxMemory: '20000000' }).maxMemoryBytes).toBe(20e6);
   expect(problems({ maxMemory: '15Mi' })).toEqual(['maxMemory must be at least 16Mi']);
+  expect(resolveSpec({ maxMemory: '64Ti' }).maxMemoryBytes).toBe(64 * 2 ** 40);
+  // Beyond it the default memory limit (1.5x + 64Mi) would not be an exact byte count.
+  expect(problems({ maxMemory: '99999999999999T' })).toEqual(['maxMemory must be at most 64Ti']);
   for (const bad of ['256MiB', '256mi', '1e9', '500m', '-1Gi', '', 256]) {
     expect(problems({ maxMemory: bad })).toEqual([
       expect.stringContaining('maxMemory must be a byte quantity'),
@@ -118,7 +121,7 @@ test('every problem is reported at once', () => {
       auth: { secretName: 'Not_A_Name' },
     }),
   ).toEqual([
-    'replicas must be an integer from 0 to 2147483647, got -1',
+    'replicas must be an integer from 0 to 1000, got -1',
     'replicationFactor must be an integer from 1 to 5, got 6',
     'image must be a non-empty string of at most 512 characters, got ""',
     'consistency must be one of one, quorum, all, got "most"',

@@ -136,17 +136,38 @@ test('the ClusterRole and the Lease Role grant exactly the operator’s rules', 
   }
 });
 
+test('with operator.watchNamespace the rules are a Role in that namespace, not cluster-wide', async () => {
+  const objs = await render('--set', 'operator.watchNamespace=apps');
+  expect(objs.map((o) => o.kind)).not.toContain('ClusterRole');
+  expect(objs.map((o) => o.kind)).not.toContain('ClusterRoleBinding');
+  const role = objs.find((o) => o.kind === 'Role' && o.metadata.name === 'rel-ringcache-operator')!;
+  expect(role.metadata.namespace).toBe('apps');
+  const expected = OPERATOR_RULES.filter((r) => r.scope === 'cluster').map(
+    (r) => `${r.group}/${r.resource}: ${[...r.verbs].sort().join(',')}`,
+  );
+  const flat = (role.rules as Manifest[]).flatMap((r: Manifest) =>
+    (r.apiGroups as string[]).flatMap((g) =>
+      (r.resources as string[]).map((res) => `${g}/${res}: ${[...r.verbs].sort().join(',')}`),
+    ),
+  );
+  expect(flat.sort()).toEqual(expected.sort());
+  const binding = objs.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'rel-ringcache-operator')!;
+  expect(binding.metadata.namespace).toBe('apps');
+  expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'rel-ringcache-operator' });
+  expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rel-ringcache-operator', namespace: 'ns' }]);
+});
+
 test('every option on: ServiceMonitor, dashboard, CacheCluster and the helm test pod', async () => {
   const objs = await render('-f', allOn);
   expect(objs.map((o) => o.kind).sort()).toEqual([
     'CacheCluster',
-    'ClusterRole',
-    'ClusterRoleBinding',
     'ConfigMap',
     'Deployment',
     'Pod',
     'PodDisruptionBudget',
     'Role',
+    'Role',
+    'RoleBinding',
     'RoleBinding',
     'Service',
     'ServiceAccount',

@@ -84,12 +84,21 @@ describe('the CRD refuses invalid specs with its messages', () => {
     });
   });
 
-  test('maxMemory malformed or below 16Mi', async () => {
+  test('maxMemory malformed, below 16Mi or above 64Ti; replicas above 1000', async () => {
     const small = await create('invalid', 'small', { maxMemory: '8Mi' });
     expect(small).toEqual({
       status: 422,
       message: 'CacheCluster.ringcache.io "small" is invalid: spec.maxMemory: Invalid value: "8Mi": maxMemory must be at least 16Mi',
     });
+    const huge = await create('invalid', 'huge', { maxMemory: '99999999999999T' });
+    expect(huge).toEqual({
+      status: 422,
+      message:
+        'CacheCluster.ringcache.io "huge" is invalid: spec.maxMemory: Invalid value: "99999999999999T": maxMemory must be at most 64Ti',
+    });
+    const many = await create('invalid', 'many', { replicas: 1001 });
+    expect(many.status).toBe(422);
+    expect(many.message).toContain('spec.replicas: Invalid value: 1001: spec.replicas in body should be less than or equal to 1000');
     const bad = await create('invalid', 'bad', { maxMemory: 'lots' });
     expect(bad.status).toBe(422);
     expect(bad.message).toBe(
@@ -409,4 +418,51 @@ test('two operators elect one leader; SIGKILL of the leader hands over, a frozen
   const resumed = await waitLogged(k, 'a ring of 3 again', 180_000, settled(3), () => fourth.process.exited);
   expect(resumed.epoch).toBeGreaterThan(last.epoch);
   expect(resumed.publisher.holder).toBe('operator-4');
+});
+
+test('a missing auth Secret and a refused StatefulSet are reported on the CacheCluster, and nothing claims to have scaled', async () => {
+  for (const op of operators.splice(0)) await op.process.stop();
+  const op = await startOperator('operator-5');
+  await waitFor('operator-5 leads', 60_000, async () => ((await op.isLeader()) ? true : undefined), () => op.process.exited);
+  const ns = 'faults';
+  await namespace(ns);
+  const degraded = (name: string) =>
+    waitFor(`${name} Degraded`, 60_000, async () => {
+      const conditions = (await api.get(ccPath(ns, name)))?.body.status?.conditions ?? [];
+      const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
+      return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
+    }, () => op.process.exited);
+  const stsPath = (name: string) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${name}`;
+
+  // The pods would mount the user's Secret: while it is missing, the cluster says so and waits.
+  expect((await create(ns, 'nosecret', { replicas: 1, replicationFactor: 1, auth: { secretName: 'missing-token' } })).status).toBe(201);
+  expect(await degraded('nosecret')).toBe(
+    'spec.auth.secretName: Secret faults/missing-token does not exist; the nodes read their token from its "token" key',
+  );
+  expect(await api.get(stsPath('nosecret'))).toBeUndefined();
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'missing-token' }, stringData: { token: 'a-token-of-sixteen-chars-or-more' } };
+  expect((await api.call('POST', `/api/v1/namespaces/${ns}/secrets`, secret)).status).toBe(201);
+  await waitFor(
+    'the StatefulSet once the Secret exists',
+    60_000,
+    async () => {
+      if ((await api.get(stsPath('nosecret')))?.body.spec.replicas === 1) return true;
+      const conditions = (await api.get(ccPath(ns, 'nosecret')))?.body.status?.conditions ?? [];
+      throw new Error(JSON.stringify(conditions.map((c: { type: string; message: string }) => `${c.type}: ${c.message}`)));
+    },
+    () => op.process.exited,
+  );
+
+  // A StatefulSet the API server refuses (a toleration operator it does not know): no ScalingUp.
+  expect((await create(ns, 'badtol', { replicas: 1, replicationFactor: 1, tolerations: [{ key: 'k', operator: 'Bogus' }] })).status).toBe(201);
+  expect(await degraded('badtol')).toContain('StatefulSet');
+  // The Event follows the status: wait for it, then look at every Event of the cluster.
+  const reasons: string[] = await waitFor('the ReconcileError Event', 30_000, async () => {
+    const items = (await api.get(`/api/v1/namespaces/${ns}/events`))!.body.items.filter(
+      (e: { involvedObject: { name: string } }) => e.involvedObject.name === 'badtol',
+    );
+    const all = items.map((e: { reason: string }) => e.reason);
+    return all.includes('ReconcileError') ? all : undefined;
+  });
+  expect(reasons).not.toContain('ScalingUp');
 });

@@ -198,6 +198,8 @@ export class Reconciler {
     }
 
     const actions: ScalingAction[] = [];
+    // Told once the StatefulSet apply below succeeded: a refused apply grew or shrank nothing.
+    const scalingEvents: ScalingAction[] = [];
     for (let i = 0; i < MAX_ACTIONS; i++) {
       const leader = this.requireLeader();
       const action = nextScalingAction({
@@ -222,18 +224,16 @@ export class Reconciler {
         // The StatefulSet is applied once, below, with the replicas the actions arrived at: a
         // shrink follows the publication that took its members out, never the other way round.
         replicas = action.replicas;
-        await this.tell(
-          key,
-          target,
-          'Normal',
-          action.kind === 'grow-statefulset' ? 'ScalingUp' : 'ScalingDown',
-          describe(action),
-        );
+        scalingEvents.push(action);
       }
     }
     if (sts !== undefined || replicas > 0) {
       this.requireLeader();
       await this.apply(paths.statefulSet(namespace, statefulSetName(name)), statefulSet(ctx, { replicas }));
+    }
+    for (const action of scalingEvents) {
+      const reason = action.kind === 'grow-statefulset' ? 'ScalingUp' : 'ScalingDown';
+      await this.tell(key, target, 'Normal', reason, describe(action));
     }
     const last = actions.at(-1)!;
     if (last.kind === 'wait') await this.tell(key, target, 'Normal', 'Waiting', last.reason);
@@ -286,7 +286,7 @@ export class Reconciler {
         peerToken: tokenFromBytes(randomBytes(32)),
       });
       const answer = await this.client.expect(
-        { method: 'POST', path: paths.secrets(ctx.namespace), body },
+        { method: 'POST', path: paths.secrets(ctx.namespace), body, query: { fieldManager: FIELD_MANAGER } },
         [201, 409],
       );
       secret = answer.status === 201 ? answer.body : await this.client.get(path);
@@ -295,7 +295,18 @@ export class Reconciler {
     const userSecret = userSecretName
       ? await this.client.get(paths.secret(ctx.namespace, userSecretName))
       : secret;
-    return { peer: secretValue(secret, 'peer-token'), client: secretValue(userSecret, 'token') };
+    const client = secretValue(userSecret, 'token');
+    if (userSecretName && client === undefined) {
+      // The pods mount its "token" key: without it they would wait in ContainerCreating with
+      // nothing on the CacheCluster saying why. The pass fails here (Degraded, an event) and is
+      // retried until the Secret is there.
+      throw new Error(
+        userSecret === undefined
+          ? `spec.auth.secretName: Secret ${ctx.namespace}/${userSecretName} does not exist; the nodes read their token from its "token" key`
+          : `spec.auth.secretName: Secret ${ctx.namespace}/${userSecretName} has no "token" key; the nodes read their token from it`,
+      );
+    }
+    return { peer: secretValue(secret, 'peer-token'), client };
   }
 
   private async reports(
@@ -372,10 +383,16 @@ export class Reconciler {
     const body = ringConfigMap(ctx, document);
     const answer =
       resourceVersion === undefined
-        ? await this.client.expect({ method: 'POST', path: paths.configMaps(ctx.namespace), body })
+        ? await this.client.expect({
+            method: 'POST',
+            path: paths.configMaps(ctx.namespace),
+            body,
+            query: { fieldManager: FIELD_MANAGER },
+          })
         : await this.client.expect({
             method: 'PUT',
             path: paths.configMap(ctx.namespace, ringConfigMapName(ctx.name)),
+            query: { fieldManager: FIELD_MANAGER },
             body: { ...body, metadata: { ...body.metadata, resourceVersion } },
           });
     return answer.body.metadata.resourceVersion;
@@ -415,6 +432,7 @@ export class Reconciler {
       method: 'PATCH',
       path: `${paths.cacheCluster(cr.metadata.namespace, cr.metadata.name)}/status`,
       body: { status },
+      query: { fieldManager: FIELD_MANAGER },
       contentType: 'application/merge-patch+json',
     });
   }

@@ -19,7 +19,7 @@ export const OPERATOR_RULES: Rule[] = [
   { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['create', 'patch'], scope: 'cluster' },
   { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update'], scope: 'cluster' },
   { group: '', resource: 'secrets', verbs: ['get', 'create'], scope: 'cluster' },
-  { group: '', resource: 'pods', verbs: ['get', 'list', 'watch'], scope: 'cluster' },
+  { group: '', resource: 'pods', verbs: ['list', 'watch'], scope: 'cluster' },
   { group: '', resource: 'events', verbs: ['create'], scope: 'cluster' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'lease' },
 ];
