@@ -212,3 +212,19 @@ describe('frequency sketch sizing', () => {
     expect(policy.sketch.capacity).toBe(16_384); // 10,000 when full: it stops there
   });
 });
+
+describe('W-TinyLFU window resize', () => {
+  it('a larger window demotes protected overflow, so entries nobody reads any more leave', () => {
+    const { policy, access, has } = harness({ capacity: 1000, adaptive: false, windowShare: 0.01 });
+    const random = seededRandom(7);
+    // Phase 1: every key of 1..1000 read often, so main's protected region fills up.
+    for (let i = 0; i < 100_000; i++) access(1 + Math.floor(random() * 1000));
+    policy.setWindowShare(0.25);
+    // Phase 2: a skewed workload over new keys only; phase 1's keys are never read again.
+    for (let i = 0; i < 100_000; i++) access(10_000 + Math.floor(1000 * random() ** 3));
+    let stale = 0;
+    for (let k = 1; k <= 1000; k++) if (has(k)) stale++;
+    // Left over its bound, protected kept 750 of them for good (the new keys got a quarter).
+    expect(stale).toBeLessThan(50);
+  });
+});

@@ -102,11 +102,17 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     return this.share;
   }
 
-  /** Resizes the window; the regions settle on the next insert. */
+  /**
+   * Resizes the window. Protected shrinks at once, its least recent entries demoted to
+   * probation (as Caffeine does when the window grows): left over its bound, it would keep
+   * entries nobody reads, since probation, drained by the larger window, never holds an entry
+   * long enough for a hit to demote them. The window settles on the next insert.
+   */
   setWindowShare(share: number): void {
     this.share = Math.min(1, Math.max(0, share));
     this.maxWindow = Math.floor(this.capacity * this.share);
     this.maxProtected = Math.floor((this.capacity - this.maxWindow) * PROTECTED_SHARE);
+    this.demoteProtectedOverflow();
   }
 
   recordMiss(hash: number): void {
@@ -179,6 +185,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (region === WINDOW) this.windowWeight += delta;
     else if (region === PROTECTED) this.protectedWeight += delta;
     this.touch(slot);
+    if (region === PROTECTED) this.demoteProtectedOverflow(); // it may have grown past the bound
     this.evict();
   }
 
@@ -205,7 +212,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     if (region !== PROBATION) return;
     this.lists.moveToTail(PROTECTED, slot);
     this.protectedWeight += this.weights[slot];
-    // Demote the least recent protected entries back to probation when protected overflows.
+    this.demoteProtectedOverflow();
+  }
+
+  /** Demotes the least recent protected entries back to probation while protected overflows. */
+  private demoteProtectedOverflow(): void {
     while (this.protectedWeight > this.maxProtected && this.lists.lengths[PROTECTED] > 1) {
       const demoted = this.lists.head(PROTECTED);
       this.lists.moveToTail(PROBATION, demoted);
