@@ -97,8 +97,8 @@ export const NODE_OPTIONS = {
     flag: '--peer-token-file',
     env: 'RINGCACHE_PEER_TOKEN_FILE',
     defaultValue: undefined,
-    description:
-      'file holding the credential for node-to-node and operator-to-node calls (default: the client token)',
+    defaultText: '(unset: the client token)',
+    description: 'file holding the credential for node-to-node and operator-to-node calls',
     parse: parseText,
   }),
   peerToken: option<string | undefined>({

@@ -64,7 +64,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   for (const node of cluster.nodes.values()) say(`  ${node.id}  http://${node.address}`);
   const auth = token === undefined ? '' : '-H "Authorization: Bearer $RINGCACHE_TOKEN" ';
   say(
-    `try: curl -X PUT ${auth}--data-binary hello http://${[...cluster.nodes.values()][0].address}/v1/keys/greeting`,
+    `try: curl -X PUT ${auth}-H 'Content-Type: text/plain' --data-binary hello http://${[...cluster.nodes.values()][0].address}/v1/keys/greeting`,
   );
   say(`commands: add | remove <id> | status | Ctrl-C to stop`);
 
