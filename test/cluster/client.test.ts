@@ -208,3 +208,27 @@ test('with default time limits a hung primary does not stop its keys: the next o
     paused.child.kill('SIGCONT');
   }
 }, 60_000);
+
+test('forwarding headers sent by a client are not honoured: only a node with the peer credential may send them', async () => {
+  const c = await startCluster();
+  const ring = buildRing(c.ring);
+  const key = 'forged';
+  const owners = ownersForWrite(ring, key);
+  const outsider = [...c.nodes.keys()].find((id) => !owners.includes(id))!;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  // A deadline in the past would have the node refuse the request as one its sender gave up on.
+  const late = await fetch(`${c.url(owners[0])}/v1/keys/${key}`, {
+    method: 'PUT',
+    headers: { ...auth, 'x-ringcache-deadline': '1' },
+    body: 'v1',
+  });
+  expect(late.status).toBe(201);
+  // "Forwarded" to a node that does not own the key would have it refuse instead of forwarding.
+  const forged = await fetch(`${c.url(outsider)}/v1/keys/${key}`, {
+    method: 'PUT',
+    headers: { ...auth, 'x-ringcache-forwarded': 'someone' },
+    body: 'v2',
+  });
+  expect(forged.status).toBe(204);
+  expect(await (await fetch(`${c.url(owners[0])}/v1/keys/${key}`, { headers: auth })).text()).toBe('v2');
+});

@@ -185,7 +185,7 @@ test('every object of the chart with every option on passes a server-side dry ru
     await helm.ok(['template', 'dry', chartDir, '--namespace', ns, '-f', join(chartDir, 'ci/all-on-values.yaml')]),
   );
   // The values watch one namespace: the operator's rules are a Role there, so it must exist.
-  const watched = find(objs, 'Deployment').metadata.annotations['ringcache.io/watch-namespace'];
+  const watched = find(objs, 'Deployment').metadata.annotations!['ringcache.io/watch-namespace'];
   expect(watched).toBe('apps');
   await api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: watched } });
   // No Prometheus Operator here: the ServiceMonitor's kind is unknown to this API server.

@@ -19,6 +19,12 @@ export const HEADER_FORWARDED = 'x-ringcache-forwarded';
 export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
 /** Absolute time (ms since the epoch) after which a forwarded request must not be executed. */
 export const HEADER_DEADLINE = 'x-ringcache-deadline';
+/**
+ * The sender's peer credential on a forwarded key request, whose Authorization is the client's:
+ * only with it are HEADER_FORWARDED and HEADER_DEADLINE honoured, so a client cannot make a
+ * replica coordinate in the primary's place or have its own request refused.
+ */
+export const HEADER_PEER_AUTHORIZATION = 'x-ringcache-peer-authorization';
 /** SHA-256 of a batch of entries (base64): the receiver refuses a batch that does not match. */
 export const HEADER_CHECKSUM = 'x-ringcache-checksum';
 /** CRC-32 (decimal) of a binary batch of entries: as HEADER_CHECKSUM, for ENTRIES_BINARY_CONTENT_TYPE. */
@@ -210,11 +216,15 @@ export class Peers {
         headers: {
           ...headers,
           // Epoch and sender as on every peer call (a node that missed a ring learns it from a
-          // forward too); never the peer credential: the client's own authorization is checked.
+          // forward too). The client's own authorization is checked; the peer credential goes
+          // in its own header, vouching for the forwarding headers only.
           [HEADER_EPOCH]: String(this.self.epoch()),
           [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
           [HEADER_FORWARDED]: this.self.id,
           [HEADER_DEADLINE]: String(Date.now() + this.forwardTimeoutMs),
+          ...(this.peerToken === undefined
+            ? {}
+            : { [HEADER_PEER_AUTHORIZATION]: `Bearer ${this.peerToken}` }),
         },
         body,
       },

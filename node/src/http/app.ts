@@ -4,7 +4,6 @@
  * turns every failure into the API's JSON error.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { TokenCheck } from './auth.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
@@ -22,7 +21,6 @@ import type { KeyHandlerContext } from './key-handler.js';
 /** What the hot path knows, plus what only the app's routes need. */
 export interface AppContext extends KeyHandlerContext {
   peers: Peers;
-  checkPeer: TokenCheck;
   startedAt: number;
   version: string;
   /** True while the node asks its --ring-source for the ring (cluster/ring-source.ts). */

@@ -11,7 +11,7 @@ import type { TokenCheck } from './auth.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Logger } from '../log.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { HEADER_DEADLINE, HEADER_FORWARDED } from '../cluster/peers.js';
+import { HEADER_DEADLINE, HEADER_FORWARDED, HEADER_PEER_AUTHORIZATION } from '../cluster/peers.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import {
@@ -37,6 +37,8 @@ export interface KeyHandlerContext {
   cluster: Cluster;
   config: NodeConfig;
   checkToken: TokenCheck;
+  /** The peer credential: vouches for a forwarded request's forwarding headers. */
+  checkPeer: TokenCheck;
   metrics: NodeMetrics;
   logger: Logger;
   /** True once shutdown began: responses then close their connection. */
@@ -151,6 +153,16 @@ export function createKeyHandler(
     }
   };
 
+  const vouchedByPeer = (authorization: string | string[] | undefined): boolean => {
+    if (typeof authorization !== 'string') return ctx.config.peerToken === undefined;
+    try {
+      ctx.checkPeer(authorization);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   /** With a ring installed: the replicas of the key coordinate it (cluster/cluster.ts). */
   const clusterRequest = (
     operation: KeyOperation,
@@ -169,7 +181,10 @@ export function createKeyHandler(
       if (typeof value === 'string') passHeaders[name] = value;
     }
     const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
-    const deadline = Number(headers[HEADER_DEADLINE] ?? Infinity);
+    // Only another node may say a request was forwarded, and until when it may run.
+    const fromPeer =
+      headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
+    const deadline = fromPeer ? Number(headers[HEADER_DEADLINE] ?? Infinity) : Infinity;
     body
       .then((value) => {
         if (ctx.now() > deadline) {
@@ -183,7 +198,7 @@ export function createKeyHandler(
           value,
           ttlMs,
           contentType: headers['content-type'],
-          forwarded: headers[HEADER_FORWARDED] !== undefined,
+          forwarded: fromPeer,
           passHeaders,
           path: req.url as string,
         });
