@@ -243,6 +243,18 @@ export class Cluster {
     return member.address;
   }
 
+  /**
+   * Whether a write of `key` arriving here is coordinated here (this node is its primary, or a
+   * replica the request was forwarded to): its preconditions are then checked against this
+   * node's copy, so the key handler may check them before reading the body.
+   */
+  coordinates(key: string, forwarded: boolean): boolean {
+    const placement = this.placement;
+    if (placement === undefined || this.drained) return false;
+    const replicas = replicasOf(placement.ring, key).all;
+    return replicas[0] === this.options.selfId || (forwarded && replicas.includes(this.options.selfId));
+  }
+
   async handle(request: KeyRequest): Promise<Reply> {
     const placement = this.placement as Placement;
     const replicas = replicasOf(placement.ring, request.key);

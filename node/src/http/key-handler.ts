@@ -70,8 +70,11 @@ export function isKeyPath(url: string): boolean {
 export function answersBeforeBody(ctx: KeyHandlerContext, req: IncomingMessage): boolean {
   if (req.method !== 'PUT') return true;
   try {
-    checkHead(ctx, req, 'put');
+    const { key, conditions } = checkHead(ctx, req, 'put');
     parseTtl(req.headers['x-ttl-ms'] as string | undefined);
+    // A precondition that already fails where the write would be decided: 412 at once.
+    if (!ctx.cluster.active || ctx.cluster.coordinates(key, false))
+      checkWritePreconditions(ctx.store, key, conditions);
   } catch {
     return true;
   }
@@ -180,11 +183,15 @@ export function createKeyHandler(
       const value = headers[name];
       if (typeof value === 'string') passHeaders[name] = value;
     }
-    const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
     // Only another node may say a request was forwarded, and until when it may run.
     const fromPeer =
       headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
     const deadline = fromPeer ? Number(headers[HEADER_DEADLINE] ?? Infinity) : Infinity;
+    // Where this node decides the write, a precondition that already fails is answered before
+    // the body is read, as on a node serving alone (it is checked again when applied).
+    if (operation === 'put' && ctx.cluster.coordinates(key, fromPeer))
+      checkWritePreconditions(store, key, conditions);
+    const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
     body
       .then((value) => {
         if (ctx.now() > deadline) {
