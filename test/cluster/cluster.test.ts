@@ -5,7 +5,7 @@
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import { waitFor } from '../support/node-process.js';
 import { heldBy, Writer } from '../support/cluster-writer.js';
-import { buildRing, replicasOf } from '../../node/src/ring/index.js';
+import { buildRing, NEXT, ownersOf, replicasOf } from '../../node/src/ring/index.js';
 
 const clusters: LocalCluster[] = [];
 afterEach(async () => {
@@ -339,4 +339,45 @@ test('ring epochs: a stale publication is refused; a node that missed one learns
     );
     return epochs.every((e) => e === 99);
   });
+});
+
+test('a removed node passes on the writes it holds for a paused owner: they survive its removal and then the other owner’s death', async () => {
+  // Anti-entropy off: only the hints can give the paused owner its copies.
+  const cluster = await startCluster(4, ['--anti-entropy-interval-ms', '0']);
+  const ring = buildRing(cluster.ring);
+  const [primary, second, fallback] = ['local-0', 'local-1', 'local-3'];
+  const keys: string[] = [];
+  for (let i = 0; keys.length < 400; i++) {
+    const key = `held-${i}`;
+    const owners = replicasOf(ring, key).all;
+    const spare = ownersOf(ring, key, ring.eligible[NEXT], NEXT).filter((id) => !owners.includes(id));
+    if (owners[0] === primary && owners[1] === second && spare[0] === fallback) keys.push(key);
+  }
+  const paused = cluster.nodes.get(second)!;
+  paused.child.kill('SIGSTOP');
+  const acked = new Map<string, string>();
+  try {
+    for (const key of keys) {
+      const response = await fetch(`${cluster.url(primary)}/v1/keys/${key}`, {
+        method: 'PUT',
+        body: `${key}=v1`,
+      });
+      if (response.ok) acked.set(key, `${key}=v1`);
+    }
+    // Every second copy is a hint on the fallback, which now leaves the ring.
+    const removing = cluster.remove(fallback);
+    await waitFor('the fallback to be leaving', async () => cluster.ring.epoch > 1, 10_000);
+    paused.child.kill('SIGCONT');
+    await removing;
+  } finally {
+    paused.child.kill('SIGCONT');
+  }
+  expect(acked.size).toBe(keys.length);
+  await cluster.stopNode(primary, 'SIGKILL');
+  const lost: string[] = [];
+  for (const [key, value] of acked) {
+    const response = await fetch(`${cluster.url(second)}/v1/keys/${key}`);
+    if (response.status !== 200 || (await response.text()) !== value) lost.push(key);
+  }
+  expect(lost).toEqual([]);
 });

@@ -48,6 +48,10 @@ import type { Replica, ReplicaEntry } from './replica.js';
 
 /** How long a member that failed a call is skipped; hint delivery keeps probing it meanwhile. */
 const SUSPECT_MS = 2000;
+/** A leaving node that could pass none of its hints on tries again after this long. */
+const HINT_HANDOVER_RETRY_MS = 1000;
+/** Hints per request when a node passes its hints on. */
+const HINT_BATCH = 256;
 
 export interface KeyRequest {
   operation: 'get' | 'head' | 'put' | 'delete';
@@ -123,6 +127,8 @@ export class Cluster {
   /** Progress of the latest hand-off (GET /v1/status, /metrics). */
   private rebalance: HandoffProgress = newProgress(0, 0);
   private readonly replication: ReplicationBatcher;
+  /** Set by close(): loops that wait on peers stop. */
+  private closed = false;
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
   private readonly suspects = new Map<string, number>();
@@ -519,6 +525,7 @@ export class Cluster {
 
   /** Stops the timers (the node is shutting down). */
   close(): void {
+    this.closed = true;
     this.recovery.stop();
     this.stalls.close();
   }
@@ -591,6 +598,57 @@ export class Cluster {
   }
 
   /**
+   * A node about to go passes on the writes it holds for other members (hints, including those
+   * its own hand-off made for new owners that did not answer): to the member each is for, or,
+   * while that one does not answer, to one of `keepers` as a hint for it. Without this, a write
+   * acknowledged while an owner was down rests on a single copy once this node stops. Hints for
+   * a member no longer in the ring are first re-keyed to the keys' owners. True when none is left.
+   */
+  private async handOverHints(placement: Placement, keepers: readonly string[]): Promise<boolean> {
+    const { selfId, peers } = this.options;
+    for (const id of this.hints.peers()) {
+      if (placement.byId.has(id)) continue;
+      for (
+        let batch = this.hints.pending(id, HINT_BATCH);
+        batch.length > 0;
+        batch = this.hints.pending(id, HINT_BATCH)
+      ) {
+        for (const entry of batch) {
+          for (const owner of replicasOf(placement.ring, entry.key).all)
+            if (owner !== selfId) this.hints.add(owner, entry);
+        }
+        this.hints.markDelivered(id, batch);
+      }
+    }
+    const silent = new Set<string>(); // failed once this round: not waited on again
+    for (const id of this.hints.peers()) {
+      const targets = [id, ...keepers.filter((k) => k !== id)];
+      for (
+        let batch = this.hints.pending(id, HINT_BATCH);
+        batch.length > 0;
+        batch = this.hints.pending(id, HINT_BATCH)
+      ) {
+        let taken = false;
+        for (const to of targets) {
+          if (this.closed || this.placement !== placement) return false;
+          if (silent.has(to)) continue;
+          try {
+            await peers.apply(this.address(to), batch, to === id ? undefined : id);
+            taken = true;
+            break;
+          } catch (err) {
+            if (!(err instanceof PeerError)) throw err;
+            silent.add(to);
+          }
+        }
+        if (!taken) return false;
+        this.hints.markDelivered(id, batch);
+      }
+    }
+    return this.hints.size === 0;
+  }
+
+  /**
    * Backstop for a node stopping outside a membership change (drain.ts): every entry it owns
    * goes to its successors, as a plain copy to those that own the key and as a hint for this
    * node to the others. Resolves when everything was sent (or refused).
@@ -630,6 +688,10 @@ export class Cluster {
       await Promise.all(waits);
     }
     await sender.finish();
+    const others = placement.document.members.filter((m) => m.id !== selfId).map((m) => m.id);
+    if (!(await this.handOverHints(placement, others))) {
+      logger.warn('drain: hints left that no member took', { pending: this.hints.size });
+    }
     logger.info('drained', { ...report });
     return report;
   }
@@ -662,6 +724,17 @@ export class Cluster {
     this.counters.rebalanceSent += progress.entriesSent;
     this.counters.rebalanceBytesSent += progress.bytesSent;
     this.counters.rebalanceKeysScanned += progress.keysScanned;
+    if (completed && next.byId.get(this.options.selfId)?.state === 'leaving') {
+      // Not done until the writes it holds for others are with a member that stays.
+      const keepers = next.document.members
+        .filter((m) => m.id !== this.options.selfId && m.state !== 'leaving')
+        .map((m) => m.id);
+      while (!(await this.handOverHints(next, keepers))) {
+        if (this.closed || this.placement !== next) return;
+        this.options.logger.warn('hand-off: hints not passed on yet; retrying', { pending: this.hints.size });
+        await new Promise((resolve) => setTimeout(resolve, HINT_HANDOVER_RETRY_MS));
+      }
+    }
     if (completed) {
       this.handoffEpoch = epoch;
       this.options.logger.info('hand-off complete', {
