@@ -16,13 +16,17 @@ afterAll(killAllNodes);
 const sockets: Socket[] = [];
 afterEach(() => sockets.splice(0).forEach((s) => s.destroy()));
 
-/** Writes `bytes` in one write on a fresh connection; resolves with all it gets until the close. */
-async function pipeline(bytes: string) {
+/**
+ * Writes `bytes` in one write on a fresh connection (then half-closes it with `halfClose`: FIN
+ * after the last request); resolves with all it gets until the close.
+ */
+async function pipeline(bytes: string, halfClose = false) {
   const socket = await openSocket(node.port);
   socket.on('error', () => undefined);
   sockets.push(socket);
   const reading = readUntilClose(socket);
-  socket.write(bytes);
+  if (halfClose) socket.end(bytes);
+  else socket.write(bytes);
   return reading;
 }
 
@@ -105,16 +109,6 @@ test('pipelined requests run in order: a GET behind a PUT of the same key reads 
 });
 
 describe('request shapes a client may send', () => {
-  /** Writes `bytes` and half-closes (FIN after the last request); resolves with every answer. */
-  async function sendAndHalfClose(bytes: string) {
-    const socket = await openSocket(node.port);
-    socket.on('error', () => undefined);
-    sockets.push(socket);
-    const reading = readUntilClose(socket);
-    socket.end(bytes);
-    return reading;
-  }
-
   test('an Expect other than 100-continue gets 417 with a JSON error', async () => {
     const { responses } = await pipeline(
       'PUT /v1/keys/expect HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: foo\r\n\r\nx',
@@ -126,8 +120,9 @@ describe('request shapes a client may send', () => {
   });
 
   test('a request target in absolute form reaches the same key as its path', async () => {
-    const { responses } = await sendAndHalfClose(
+    const { responses } = await pipeline(
       put('abs%2Fform', 'absolute') + get(`http://127.0.0.1:${node.port}/v1/keys/abs%2Fform`),
+      true,
     );
     expect(responses.map((r) => [r.status, r.body])).toEqual([
       [201, ''],
