@@ -8,6 +8,7 @@
  * only when the first attempt surely never reached a node.
  */
 import { buildRing, parseRingDocument } from '../ring/index.js';
+import { isContentTypeText } from '../store/content-types.js';
 import { errorFromAnswer, RingcacheError } from './errors.js';
 import {
   checkOptions,
@@ -105,7 +106,7 @@ export class RingcacheClient {
 
   async set(key: string, value: Buffer | Uint8Array | string, options: SetOptions = {}): Promise<SetResult> {
     const contentType = options.contentType ?? 'application/octet-stream';
-    if (typeof contentType !== 'string' || !/^[\t\x20-\x7e\x80-\xff]{1,255}$/.test(contentType)) {
+    if (typeof contentType !== 'string' || contentType.length === 0 || !isContentTypeText(contentType)) {
       throw new RingcacheError(
         'INVALID_OPTION',
         `contentType must be 1 to 255 characters of header text, got ${JSON.stringify(contentType)}`,

@@ -585,13 +585,13 @@ export class Cluster {
    * this node owns the key, held as hints for the others), so a copy a drained node handed
    * over is not stranded when that node never comes back.
    */
-  private rehomeHints(departed: string, batchSize: number): void {
+  private rehomeHints(departed: string, batchSize: number, applyHere = true): void {
     const placement = this.placement as Placement;
     const batch = this.hints.pending(departed, batchSize);
     for (const entry of batch) {
       for (const owner of replicasOf(placement.ring, entry.key).all) {
-        if (owner === this.options.selfId) this.options.replica.apply(entry);
-        else this.hints.add(owner, entry);
+        if (owner !== this.options.selfId) this.hints.add(owner, entry);
+        else if (applyHere) this.options.replica.apply(entry);
       }
     }
     this.hints.markDelivered(departed, batch);
@@ -605,20 +605,11 @@ export class Cluster {
    * a member no longer in the ring are first re-keyed to the keys' owners. True when none is left.
    */
   private async handOverHints(placement: Placement, keepers: readonly string[]): Promise<boolean> {
-    const { selfId, peers } = this.options;
+    const { peers } = this.options;
     for (const id of this.hints.peers()) {
-      if (placement.byId.has(id)) continue;
-      for (
-        let batch = this.hints.pending(id, HINT_BATCH);
-        batch.length > 0;
-        batch = this.hints.pending(id, HINT_BATCH)
-      ) {
-        for (const entry of batch) {
-          for (const owner of replicasOf(placement.ring, entry.key).all)
-            if (owner !== selfId) this.hints.add(owner, entry);
-        }
-        this.hints.markDelivered(id, batch);
-      }
+      // This node is going: what it owns itself is already handed off, so nothing stays here.
+      if (!placement.byId.has(id))
+        while (this.hints.pending(id, 1).length > 0) this.rehomeHints(id, HINT_BATCH, false);
     }
     const silent = new Set<string>(); // failed once this round: not waited on again
     for (const id of this.hints.peers()) {

@@ -67,6 +67,11 @@ export class ContentTypes {
   }
 }
 
+/** Whether `name` can be stored and sent back as a Content-Type header (its length and characters). */
+export function isContentTypeText(name: string): boolean {
+  return name.length <= MAX_CONTENT_TYPE_LENGTH && HEADER_TEXT.test(name);
+}
+
 /** Throws unless `name` can be stored and sent back as a Content-Type header. */
 export function checkContentTypeText(name: string): void {
   if (name.length > MAX_CONTENT_TYPE_LENGTH) {
