@@ -48,6 +48,24 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(7777)).toBe(before >> 1);
   });
 
+  it("puts a key's four counters in one 64-byte block, one in each quarter of it", () => {
+    const sketch = new FrequencySketch(1024);
+    const table = (sketch as unknown as { table: Uint32Array }).table;
+    for (let k = 0; k < 200; k++) {
+      table.fill(0);
+      sketch.increment(Math.imul(k + 1, 0x9e3779b1));
+      const touched: number[] = [];
+      table.forEach((counters, word) => counters !== 0 && touched.push(word));
+      const blocks = new Set(touched.map((word) => Math.floor(word / 16)));
+      const quarters = new Set(touched.map((word) => Math.floor((word % 16) / 4)));
+      expect({ words: touched.length, blocks: blocks.size, quarters: quarters.size }).toEqual({
+        words: 4,
+        blocks: 1,
+        quarters: 4,
+      });
+    }
+  });
+
   it('keeps estimates of distinct keys apart at its sized capacity (few collisions)', () => {
     const sketch = new FrequencySketch(4096);
     for (let k = 0; k < 4096; k++) sketch.increment(k * 2654435761);
