@@ -1,0 +1,75 @@
+/**
+ * SlotLists against a model of plain arrays: after any sequence of links, unlinks and moves,
+ * every list holds the same slots in the same order, with the same lengths and owners.
+ */
+import fc from 'fast-check';
+import { SlotLists } from '../../src/store/policy/slot-list.js';
+
+const LISTS = 3;
+const SLOTS = 12;
+
+type Op =
+  | { kind: 'push' | 'move'; list: number; slot: number }
+  | { kind: 'unlink'; slot: number }
+  | { kind: 'relink'; slot: number; to: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constantFrom('push' as const, 'move' as const),
+    list: fc.nat(LISTS - 1),
+    slot: fc.nat(SLOTS - 1),
+  }),
+  fc.record({ kind: fc.constant('unlink' as const), slot: fc.nat(SLOTS - 1) }),
+  fc.record({ kind: fc.constant('relink' as const), slot: fc.nat(SLOTS - 1), to: fc.nat(LISTS - 1) }),
+);
+
+/** Walks `list` from its head through `nextOf`. */
+function walk(lists: SlotLists, list: number): number[] {
+  const order: number[] = [];
+  for (let slot = lists.head(list); slot !== -1; slot = lists.nextOf(slot)) {
+    order.push(slot);
+    if (order.length > SLOTS) throw new Error(`list ${list} has a cycle`);
+  }
+  return order;
+}
+
+describe('SlotLists', () => {
+  it('keeps every list in the order a model of arrays gives, through links, unlinks and moves', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+        const lists = new SlotLists(LISTS, 4); // small, so the records grow on the way
+        const model: number[][] = Array.from({ length: LISTS }, () => []);
+        const ownerOf = (slot: number) => model.findIndex((l) => l.includes(slot));
+        const remove = (slot: number) =>
+          model.forEach((l) => l.includes(slot) && l.splice(l.indexOf(slot), 1));
+        for (const op of ops) {
+          const owner = ownerOf(op.slot);
+          if (op.kind === 'push') {
+            if (owner !== -1) continue; // pushTail takes an unlinked slot
+            lists.pushTail(op.list, op.slot);
+            model[op.list].push(op.slot);
+          } else if (op.kind === 'move') {
+            lists.moveToTail(op.list, op.slot);
+            remove(op.slot);
+            model[op.list].push(op.slot);
+          } else if (op.kind === 'unlink') {
+            lists.unlink(op.slot);
+            remove(op.slot);
+          } else {
+            if (owner === -1) continue; // relink takes a linked slot and its list
+            lists.relink(op.slot, owner, op.to);
+            remove(op.slot);
+            model[op.to].push(op.slot);
+          }
+          for (let list = 0; list < LISTS; list++) {
+            expect(walk(lists, list)).toEqual(model[list]);
+            expect(lists.lengths[list]).toBe(model[list].length);
+            expect(lists.tails[list]).toBe(model[list].at(-1) ?? -1);
+          }
+          for (let slot = 0; slot < SLOTS; slot++) expect(lists.ownerOf(slot)).toBe(ownerOf(slot));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
