@@ -92,8 +92,14 @@ export class PartitionProxies {
     }
   }
 
-  heal(): void {
-    this.cut.clear();
+  /** Lets new connections through again: between `a` and `b` only, or everywhere. */
+  heal(a?: string, b?: string): void {
+    if (a === undefined || b === undefined) {
+      this.cut.clear();
+      return;
+    }
+    this.cut.delete(`${a}>${b}`);
+    this.cut.delete(`${b}>${a}`);
   }
 
   async close(): Promise<void> {

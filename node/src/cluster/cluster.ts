@@ -13,7 +13,13 @@
  */
 import { ApiError, notFound } from '../http/errors.js';
 import { checkWritePreconditions, type Reply } from '../http/key-ops.js';
-import { etagMatches, formatEtag, writeAllowed, type Preconditions } from '../http/request-parts.js';
+import {
+  etagMatches,
+  formatEtag,
+  isConditional,
+  writeAllowed,
+  type Preconditions,
+} from '../http/request-parts.js';
 import type { Consistency } from '../http/config.js';
 import type { Logger } from '../log.js';
 import {
@@ -44,7 +50,7 @@ import {
   type ShareAnswer,
 } from './share-recovery.js';
 import { PeerError, type Peers } from './peers.js';
-import type { Replica, ReplicaEntry } from './replica.js';
+import { supersedes, type Replica, type ReplicaEntry } from './replica.js';
 
 /** How long a member that failed a call is skipped; hint delivery keeps probing it meanwhile. */
 const SUSPECT_MS = 2000;
@@ -251,8 +257,8 @@ export class Cluster {
 
   /**
    * Whether a write of `key` arriving here is coordinated here (this node is its primary, or a
-   * replica the request was forwarded to): its preconditions are then checked against this
-   * node's copy, so the key handler may check them before reading the body.
+   * replica the request was forwarded to): a precondition that this node's copy already refuses
+   * (refusedByAnyCopy) may then be answered before the body is read.
    */
   coordinates(key: string, forwarded: boolean): boolean {
     const placement = this.placement;
@@ -266,10 +272,15 @@ export class Cluster {
     const replicas = replicasOf(placement.ring, request.key);
     const self = this.options.selfId;
     const isReplica = replicas.all.includes(self);
+    // A compare-and-set needs one place that decides it: two coordinators could both see the
+    // key absent and both create it. Only the primary coordinates one; none other stands in.
+    const primaryOnly =
+      request.operation !== 'get' && request.operation !== 'head' && isConditional(request.conditions);
     if (!request.forwarded && replicas.all[0] !== self) {
       // Try the replicas in order, the primary first; coordinate here if it is our turn.
       for (const id of replicas.all) {
         if (id === self) break;
+        if (primaryOnly && id !== replicas.all[0]) break;
         if (this.suspected(id)) continue;
         const started = this.options.now();
         try {
@@ -280,11 +291,22 @@ export class Cluster {
           this.suspect(id, started);
         }
       }
-      if (!isReplica)
-        throw new ApiError(503, 'UNAVAILABLE', `no replica of ${JSON.stringify(request.key)} answered`);
+    }
+    if (primaryOnly && replicas.all[0] !== self) {
+      throw new ApiError(
+        503,
+        'UNAVAILABLE',
+        `a conditional write of ${JSON.stringify(request.key)} is decided by its primary, ${replicas.all[0]}, which did not answer; retry`,
+      );
     }
     if (!isReplica) {
-      throw new ApiError(503, 'UNAVAILABLE', 'this node does not hold the key in its ring; retry');
+      throw new ApiError(
+        503,
+        'UNAVAILABLE',
+        request.forwarded
+          ? 'this node does not hold the key in its ring; retry'
+          : `no replica of ${JSON.stringify(request.key)} answered`,
+      );
     }
     if (this.drained)
       throw new ApiError(503, 'SHUTTING_DOWN', 'this node has been drained; retry on another node');
@@ -326,6 +348,8 @@ export class Cluster {
 
   private async write(request: KeyRequest, replicas: Replicas): Promise<Reply> {
     const { replica } = this.options;
+    if (isConditional(request.conditions)) await this.newestForDecision(request, replicas);
+    // From here to the set, nothing awaits: the check and the write are one step.
     checkWritePreconditions(replica.store, request.key, request.conditions);
     const outcome = replica.store.set(request.key, request.value ?? new Uint8Array(0), {
       contentType: request.contentType,
@@ -339,7 +363,10 @@ export class Cluster {
 
   private async remove(request: KeyRequest, replicas: Replicas): Promise<Reply> {
     const { replica } = this.options;
-    const current = await this.newest(request.key, replicas, 'one');
+    if (isConditional(request.conditions)) await this.newestForDecision(request, replicas);
+    else await this.newest(request.key, replicas, 'one', false);
+    // The newest copy found is now applied here; nothing awaits until the tombstone is set.
+    const current = replica.view(request.key);
     if (current === undefined || current.tombstone) throw notFound(request.key);
     if (!writeAllowed(request.conditions, current.version)) {
       throw new ApiError(
@@ -354,7 +381,7 @@ export class Cluster {
   }
 
   private async read(request: KeyRequest, replicas: Replicas): Promise<Reply> {
-    const entry = await this.newest(request.key, replicas, request.consistency);
+    const { entry } = await this.newest(request.key, replicas, request.consistency);
     if (entry === undefined || entry.tombstone) throw notFound(request.key);
     const etag = formatEtag(entry.version);
     const { ifMatch, ifNoneMatch } = request.conditions;
@@ -381,58 +408,91 @@ export class Cluster {
   }
 
   /**
+   * Before a conditional write: brings the newest copy of the key here from a quorum of its
+   * owners (all of them under `all`), so the precondition is judged on the newest acknowledged
+   * write, not on this node's copy (stale after a pause). Fails with 503 when too few answer.
+   */
+  private async newestForDecision(request: KeyRequest, replicas: Replicas): Promise<void> {
+    const level = request.consistency === 'all' ? 'all' : 'quorum';
+    const { answered, needed } = await this.newest(request.key, replicas, level, false);
+    if (answered < needed) {
+      throw new ApiError(
+        503,
+        'UNAVAILABLE',
+        `a conditional write of ${JSON.stringify(request.key)} needs the copies of ${needed} owners; ${answered} answered — retry`,
+      );
+    }
+  }
+
+  /**
    * The newest copy among this node and the replicas `level` needs; on a local miss every
-   * replica is asked (a restarted primary is empty). Stale replicas that answered are repaired.
+   * replica that is up is asked (a restarted primary is empty). A replica that fails is replaced
+   * by the next one not asked yet until the level has its answers or none is left; suspected
+   * ones are not asked (a read does not wait out a member known to be down). Stale replicas that answered are repaired, this node included. `answered` counts
+   * the owners of the read view that answered, this node among them.
    */
   private async newest(
     key: string,
     replicas: Replicas,
     level: Consistency,
-  ): Promise<ReplicaEntry | undefined> {
+    countsAsRead = true,
+  ): Promise<NewestCopy> {
     const { replica, selfId } = this.options;
-    const hit = replica.store.slotOf(key) >= 0; // counts the hit or miss
+    // A read counts its hit or miss (stats, admission); a write's look-up does not.
+    const hit = countsAsRead ? replica.store.slotOf(key) >= 0 : replica.store.has(key);
     const local = replica.read(key);
+    const view = readView(replicas);
     const others = replicas.all.filter((id) => id !== selfId);
     if (level === 'all') {
       // Every owner in the read view must answer: one known to be down fails the read at once.
-      const down = readView(replicas).filter((id) => id !== selfId && this.suspected(id));
+      const down = view.filter((id) => id !== selfId && this.suspected(id));
       if (down.length > 0) throw unavailableRead(key, down);
     }
-    const wanted =
-      hit && level !== 'all' ? Math.max(0, acksNeeded(level, readView(replicas).length) - 1) : others.length;
-    const asked = others.filter((id) => !this.suspected(id)).slice(0, wanted);
-    const started = this.options.now();
-    const answers = await Promise.all(
-      asked.map((id) =>
-        this.options.peers.read(this.address(id), key).then(
-          (entry) => ({ id, entry, ok: true }),
-          () => {
-            this.suspect(id, started);
-            return { id, entry: undefined, ok: false };
-          },
+    const needed =
+      level === 'all'
+        ? others.length
+        : Math.max(0, acksNeeded(level, view.length) - (view.includes(selfId) ? 1 : 0));
+    const candidates = others.filter((id) => !this.suspected(id));
+    const answers: { id: string; entry: ReplicaEntry | undefined; ok: boolean }[] = [];
+    let ok = 0;
+    for (let wave = hit ? needed : candidates.length; wave > 0 && candidates.length > 0; wave = needed - ok) {
+      const started = this.options.now();
+      const asked = candidates.splice(0, wave);
+      const results = await Promise.all(
+        asked.map((id) =>
+          this.options.peers.read(this.address(id), key).then(
+            (entry) => ({ id, entry, ok: true }),
+            () => {
+              this.suspect(id, started);
+              return { id, entry: undefined, ok: false };
+            },
+          ),
         ),
-      ),
-    );
+      );
+      for (const result of results) if (result.ok) ok++;
+      answers.push(...results);
+    }
     if (level === 'all') {
-      const silent = answers.filter((a) => !a.ok && readView(replicas).includes(a.id)).map((a) => a.id);
+      const silent = answers.filter((a) => !a.ok && view.includes(a.id)).map((a) => a.id);
       if (silent.length > 0) throw unavailableRead(key, silent);
     }
     let best = local;
-    for (const { entry } of answers)
-      if (entry !== undefined && (best === undefined || entry.version > best.version)) best = entry;
+    for (const { entry } of answers) if (entry !== undefined && supersedes(entry, best)) best = entry;
     if (best !== undefined) {
-      if (local === undefined || local.version < best.version) {
+      if (supersedes(best, local)) {
         replica.apply(best);
         this.counters.repaired++;
       }
       for (const { id, entry, ok } of answers) {
-        if (ok && (entry === undefined || entry.version < best.version)) {
+        if (ok && supersedes(best, entry)) {
           this.counters.repaired++;
           void this.options.peers.apply(this.address(id), [best]).catch(() => this.hints.add(id, best));
         }
       }
     }
-    return best;
+    const answered =
+      (view.includes(selfId) ? 1 : 0) + answers.filter((a) => a.ok && view.includes(a.id)).length;
+    return { entry: best, answered, needed: acksNeeded(level, view.length) };
   }
 
   /**
@@ -746,11 +806,22 @@ export class Cluster {
       handoffComplete: this.handoffComplete,
       shareRecovery: { ...this.recovery.status, pending: [...this.recovery.status.pending] },
       hints: { pending: this.hints.size, delivered: this.hints.delivered, dropped: this.hints.dropped },
+      tombstones: {
+        held: this.options.replica.tombstoneCount,
+        dropped: this.options.replica.tombstonesDropped,
+      },
       rebalance: { ...this.rebalance, done: this.rebalance.finishedAt !== 0 },
       antiEntropy: { ...this.antiEntropy.counters },
       ...this.counters,
     };
   }
+}
+
+/** What a read found: the newest copy, and how many owners of the read view answered of those the level needs. */
+interface NewestCopy {
+  entry: ReplicaEntry | undefined;
+  answered: number;
+  needed: number;
 }
 
 /** A read under `all` that some owners of `key` did not answer. */

@@ -3,7 +3,7 @@
  * again. Bounded: past `limit` entries the oldest hints are dropped (and counted), since a
  * cache may lose a copy but must not run out of memory; anti-entropy repairs what is dropped.
  */
-import type { ReplicaEntry } from './replica.js';
+import { supersedes, type ReplicaEntry } from './replica.js';
 
 export class HintStore {
   private readonly byPeer = new Map<string, Map<string, ReplicaEntry>>();
@@ -25,7 +25,7 @@ export class HintStore {
     }
     const existing = hints.get(entry.key);
     if (existing !== undefined) {
-      if (existing.version < entry.version) hints.set(entry.key, entry);
+      if (supersedes(entry, existing)) hints.set(entry.key, entry);
       return;
     }
     if (this.count >= this.limit) this.dropOldest();

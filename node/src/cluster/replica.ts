@@ -18,14 +18,53 @@ export interface ReplicaEntry {
   tombstone: boolean;
 }
 
+/**
+ * The order copies are merged in: the higher version wins. Two coordinators can stamp the same
+ * version (their clocks read the same millisecond and counter), so equal versions are settled
+ * by the contents, the same way on every node (as Cassandra does): a tombstone wins, then the
+ * greater value bytes, content type and expiry. Positive when `a` supersedes `b`.
+ */
+export function compareEntries(a: ReplicaEntry, b: ReplicaEntry): number {
+  if (a.version !== b.version) return a.version > b.version ? 1 : -1;
+  if (a.tombstone !== b.tombstone) return a.tombstone ? 1 : -1;
+  return (
+    Buffer.compare(a.value, b.value) ||
+    (a.contentType === b.contentType ? 0 : a.contentType > b.contentType ? 1 : -1) ||
+    Math.sign(a.expiresAt - b.expiresAt)
+  );
+}
+
+/** Whether `entry` wins over `current` (anything wins over no copy). */
+export function supersedes(entry: ReplicaEntry, current: ReplicaEntry | undefined): boolean {
+  return current === undefined || compareEntries(entry, current) > 0;
+}
+
+/** A key that went away at `version`: deleted, or expired at `expiresAt` (0 for a delete). */
+interface Tombstone {
+  version: number;
+  expiresAt: number;
+  /** When it may be forgotten: the grace after the key went away. */
+  until: number;
+}
+
+/** Tombstones held at most, by default: about 200 bytes each. */
+export const DEFAULT_MAX_TOMBSTONES = 1_000_000;
+
 export class Replica {
-  private readonly tombstones = new Map<string, { version: number; until: number }>();
+  private readonly tombstones = new Map<string, Tombstone>();
+  /** Tombstones forgotten before their grace ended, at the maxTombstones bound. */
+  tombstonesDropped = 0;
 
   constructor(
     readonly store: Store,
     private readonly tombstoneGraceMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxTombstones = DEFAULT_MAX_TOMBSTONES,
   ) {}
+
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
 
   /** The entry as it is here now (live value or tombstone), or undefined; its own copy of the value. */
   read(key: string): ReplicaEntry | undefined {
@@ -41,6 +80,7 @@ export class Replica {
    * caller that encodes it at once (EntrySender) rather than copying a whole store twice.
    */
   view(key: string): ReplicaEntry | undefined {
+    this.store.expireKey(key); // an entry past its TTL is a tombstone at its version
     const entry = this.store.peek(key);
     if (entry !== undefined) {
       return {
@@ -57,7 +97,7 @@ export class Replica {
     return {
       key,
       version: tombstone.version,
-      expiresAt: 0,
+      expiresAt: tombstone.expiresAt,
       contentType: '',
       value: new Uint8Array(0),
       tombstone: true,
@@ -67,7 +107,10 @@ export class Replica {
   /** Applies a copy from a peer if it is newer than what is here; true when it changed something. */
   apply(entry: ReplicaEntry): boolean {
     const here = this.versionOf(entry.key);
-    if (here !== undefined && here >= entry.version) {
+    const stale =
+      here !== undefined &&
+      (here > entry.version || (here === entry.version && !supersedes(entry, this.view(entry.key))));
+    if (stale) {
       this.store.clock.observe(entry.version);
       return false;
     }
@@ -77,12 +120,7 @@ export class Replica {
       // leave the older value here to be read, and repaired back onto the other owners.
       this.store.clock.observe(entry.version);
       this.store.delete(entry.key);
-      // The grace runs from the delete itself, not from its arrival: a tombstone that one node
-      // pruned and a peer sends back must not start a new grace period, or two nodes could
-      // hand it to each other forever.
-      const until = versionMillis(entry.version) + this.tombstoneGraceMs;
-      if (until > this.now()) this.tombstones.set(entry.key, { version: entry.version, until });
-      else this.tombstones.delete(entry.key);
+      this.remember(entry.key, entry.version, entry.expiresAt);
       return true;
     }
     this.store.set(entry.key, entry.value, {
@@ -98,8 +136,34 @@ export class Replica {
   delete(key: string): ReplicaEntry {
     const version = this.store.clock.now();
     this.store.delete(key);
-    this.tombstones.set(key, { version, until: versionMillis(version) + this.tombstoneGraceMs });
+    this.remember(key, version, 0);
     return { key, version, expiresAt: 0, contentType: '', value: new Uint8Array(0), tombstone: true };
+  }
+
+  /**
+   * The store dropped an entry whose TTL ended (its onExpire): remember its version, or an
+   * owner that missed this write could copy its older value back here once it answers again.
+   */
+  expired(key: string, version: number, expiresAt: number): void {
+    this.remember(key, version, expiresAt);
+  }
+
+  /**
+   * Keeps a tombstone until the grace after the key went away (the delete's version, or the
+   * expiry), never after its arrival: a tombstone one node pruned and a peer sends back must not
+   * start a new grace period, or two nodes could hand it to each other forever. Past
+   * maxTombstones the oldest is forgotten (counted).
+   */
+  private remember(key: string, version: number, expiresAt: number): void {
+    const until = Math.max(versionMillis(version), expiresAt) + this.tombstoneGraceMs;
+    this.tombstones.delete(key); // re-inserted last: the map stays in order of arrival
+    if (until <= this.now()) return;
+    if (this.tombstones.size >= this.maxTombstones) {
+      const oldest = this.tombstones.keys().next().value as string;
+      this.tombstones.delete(oldest);
+      this.tombstonesDropped++;
+    }
+    this.tombstones.set(key, { version, expiresAt, until });
   }
 
   /** Called after a local write: it supersedes any tombstone. */
@@ -126,6 +190,7 @@ export class Replica {
 
   /** The version held here (live value or tombstone), without copying the value. */
   versionOf(key: string): number | undefined {
+    this.store.expireKey(key); // an entry past its TTL is a tombstone at its version
     return this.store.peekVersion(key) ?? this.tombstones.get(key)?.version;
   }
 }

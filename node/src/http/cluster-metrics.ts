@@ -71,6 +71,18 @@ export function registerClusterMetrics(registry: Registry, cluster: Cluster): vo
     (s) => s.hints.dropped,
   );
   read(
+    'ringcache_tombstones',
+    'Deletes and expiries remembered so late copies cannot bring the keys back.',
+    'gauge',
+    (s) => s.tombstones.held,
+  );
+  read(
+    'ringcache_tombstones_dropped_total',
+    'Tombstones forgotten before their grace ended, at the --max-tombstones bound.',
+    'counter',
+    (s) => s.tombstones.dropped,
+  );
+  read(
     'ringcache_rebalance_sent_entries_total',
     'Entries streamed to new owners on ring changes.',
     'counter',

@@ -143,7 +143,15 @@ export const NODE_OPTIONS = {
     flag: '--tombstone-grace-ms',
     env: 'RINGCACHE_TOMBSTONE_GRACE_MS',
     defaultValue: 600_000,
-    description: 'how long a delete is remembered so late copies cannot resurrect the key',
+    description: 'how long a delete or expiry is remembered so late copies cannot resurrect the key',
+    parse: parsePositiveInteger,
+  }),
+  maxTombstones: option({
+    flag: '--max-tombstones',
+    env: 'RINGCACHE_MAX_TOMBSTONES',
+    defaultValue: 1_000_000,
+    description:
+      'deletes and expiries remembered (about 200 bytes each, outside --max-memory); beyond it the oldest are forgotten (counted)',
     parse: parsePositiveInteger,
   }),
   antiEntropyIntervalMs: option({
@@ -258,6 +266,7 @@ export interface NodeConfig {
   replicaTimeoutMs: number;
   maxHints: number;
   tombstoneGraceMs: number;
+  maxTombstones: number;
   antiEntropyIntervalMs: number;
   unownedGraceMs: number;
   metricsAuth: boolean;

@@ -17,6 +17,7 @@ import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import {
   checkWritePreconditions,
   deleteKey,
+  preconditionFailed,
   readKey,
   writeKey,
   type KeyOperation,
@@ -28,6 +29,7 @@ import {
   parseConsistency,
   parsePreconditions,
   parseTtl,
+  refusedByAnyCopy,
   type Preconditions,
 } from './request-parts.js';
 import type { Consistency } from './config.js';
@@ -73,8 +75,9 @@ export function answersBeforeBody(ctx: KeyHandlerContext, req: IncomingMessage):
     const { key, conditions } = checkHead(ctx, req, 'put');
     parseTtl(req.headers['x-ttl-ms'] as string | undefined);
     // A precondition that already fails where the write would be decided: 412 at once.
-    if (!ctx.cluster.active || ctx.cluster.coordinates(key, false))
-      checkWritePreconditions(ctx.store, key, conditions);
+    if (!ctx.cluster.active) checkWritePreconditions(ctx.store, key, conditions);
+    else if (ctx.cluster.coordinates(key, false) && refusedByAnyCopy(conditions, ctx.store.peekVersion(key)))
+      return true;
   } catch {
     return true;
   }
@@ -187,10 +190,14 @@ export function createKeyHandler(
     const fromPeer =
       headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
     const deadline = fromPeer ? Number(headers[HEADER_DEADLINE] ?? Infinity) : Infinity;
-    // Where this node decides the write, a precondition that already fails is answered before
-    // the body is read, as on a node serving alone (it is checked again when applied).
-    if (operation === 'put' && ctx.cluster.coordinates(key, fromPeer))
-      checkWritePreconditions(store, key, conditions);
+    // Where this node decides the write, a precondition that fails whatever the other replicas
+    // hold is answered before the body is read; the rest is decided on the newest copy.
+    if (
+      operation === 'put' &&
+      ctx.cluster.coordinates(key, fromPeer) &&
+      refusedByAnyCopy(conditions, store.peekVersion(key))
+    )
+      throw preconditionFailed(key);
     const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
     body
       .then((value) => {

@@ -31,7 +31,7 @@ export interface WriteRequest {
   ttlMs: number | undefined;
 }
 
-const preconditionFailed = (key: string): ApiError =>
+export const preconditionFailed = (key: string): ApiError =>
   new ApiError(412, 'PRECONDITION_FAILED', `precondition failed for key ${JSON.stringify(key)}`);
 
 /** GET and HEAD: the value with its metadata; 304 when If-None-Match names the current ETag. */

@@ -138,6 +138,26 @@ export function parsePreconditions(
 }
 
 /** For a write: true when it may go ahead given the current version (undefined = absent). */
+/** Whether a write carries a precondition (If-Match or If-None-Match). */
+export function isConditional(conditions: Preconditions): boolean {
+  return conditions.ifMatch !== undefined || conditions.ifNoneMatch !== undefined;
+}
+
+/**
+ * Whether a write is refused whatever the other replicas hold, judged from one copy's version:
+ * If-Match lists only versions older than it (versions only grow, so none can be the newest).
+ * Anything else needs the newest copy to decide.
+ */
+export function refusedByAnyCopy(conditions: Preconditions, version: number | undefined): boolean {
+  const ifMatch = conditions.ifMatch;
+  return (
+    ifMatch !== undefined &&
+    !ifMatch.any &&
+    version !== undefined &&
+    ifMatch.versions.every((v) => v < version)
+  );
+}
+
 export function writeAllowed(conditions: Preconditions, current: number | undefined): boolean {
   if (conditions.ifMatch !== undefined && !etagMatches(conditions.ifMatch, current)) return false;
   if (conditions.ifNoneMatch !== undefined && etagMatches(conditions.ifNoneMatch, current)) return false;

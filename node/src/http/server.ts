@@ -47,9 +47,11 @@ export async function startNode(
     maxValueBytes: config.maxValueSize,
     policy: config.evictionPolicy,
     now,
+    // An entry that expires in place leaves a tombstone, as a delete does (replica.ts).
+    onExpire: (key, version, expiresAt) => replica.expired(key, version, expiresAt),
   });
   const identity = { id: config.nodeId, address: config.advertiseAddress, epoch: () => cluster.epoch };
-  const replica = new Replica(store, config.tombstoneGraceMs, now);
+  const replica = new Replica(store, config.tombstoneGraceMs, now, config.maxTombstones);
   const peers = new Peers(identity, config.peerToken, config.replicaTimeoutMs);
   const cluster: Cluster = new Cluster({
     selfId: config.nodeId,

@@ -14,6 +14,7 @@ export interface ResolvedStoreOptions {
   now: () => number;
   random: () => number;
   expectedEntries: number;
+  onExpire: ((key: string, version: number, expiresAt: number) => void) | undefined;
 }
 
 export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions {
@@ -32,7 +33,11 @@ export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions
   const random = options.random ?? Math.random;
   if (typeof random !== 'function') throw invalid('random must be a function returning [0, 1)');
   const expectedEntries = positiveInteger('expectedEntries', options.expectedEntries ?? 1024);
-  return { maxMemory, maxValueBytes, maxKeyBytes, policy, now, random, expectedEntries };
+  const onExpire = options.onExpire;
+  if (onExpire !== undefined && typeof onExpire !== 'function') {
+    throw invalid('onExpire must be a function (key, version, expiresAt)');
+  }
+  return { maxMemory, maxValueBytes, maxKeyBytes, policy, now, random, expectedEntries, onExpire };
 }
 
 function positiveInteger(name: string, value: unknown): number {

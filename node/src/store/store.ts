@@ -262,10 +262,19 @@ export class Store implements CacheStore {
     if (slot === undefined) return false;
     this.reads.drain();
     const live = !this.isExpired(slot);
+    if (!live) {
+      this.dropExpired(slot);
+      return false;
+    }
     this.policy.remove(slot);
-    if (!live) this.expirations++;
     this.freeSlot(slot);
-    return live;
+    return true;
+  }
+
+  /** Drops `key` now if its TTL has ended (onExpire is told), as a lookup would; true when it did. */
+  expireKey(key: string): boolean {
+    const slot = this.index.get(key);
+    return slot !== undefined && this.expireIfDue(slot);
   }
 
   expire(): number {
@@ -273,9 +282,7 @@ export class Store implements CacheStore {
     this.reads.drain();
     let count = 0;
     for (let slot = this.heap.popDue(now); slot !== NONE; slot = this.heap.popDue(now)) {
-      this.policy.remove(slot);
-      this.freeSlot(slot);
-      this.expirations++;
+      this.dropExpired(slot);
       count++;
     }
     return count;
@@ -371,10 +378,18 @@ export class Store implements CacheStore {
   private expireIfDue(slot: number): boolean {
     if (!this.isExpired(slot)) return false;
     this.reads.drain();
+    this.dropExpired(slot);
+    return true;
+  }
+
+  /** Removes an entry whose TTL ended, telling onExpire first. */
+  private dropExpired(slot: number): void {
+    const onExpire = this.options.onExpire;
+    if (onExpire !== undefined)
+      onExpire(this.keyOfSlot[slot] as string, this.versionOf(slot), this.expiresAtOf(slot));
     this.policy.remove(slot);
     this.freeSlot(slot);
     this.expirations++;
-    return true;
   }
 
   private setExpiry(slot: number, expiresAt: number): void {

@@ -29,6 +29,11 @@ export interface StoreOptions {
   random?: () => number;
   /** Sizing hint for the typed arrays (entries); no eviction decision depends on it. */
   expectedEntries?: number;
+  /**
+   * Called for each entry dropped because its TTL ended (by the sweep, a lookup or a write
+   * over it), before it is gone: a replica remembers the version that expired. Default none.
+   */
+  onExpire?: (key: string, version: number, expiresAt: number) => void;
 }
 
 export interface SetOptions {
@@ -106,6 +111,8 @@ export interface CacheStore {
   delete(key: string): boolean;
   /** Removes every expired entry whose time has come; returns how many. Cost follows the expired count. */
   expire(): number;
+  /** Drops `key` now if its TTL has ended (onExpire is told); true when it did. */
+  expireKey(key: string): boolean;
   clear(): void;
   /** Live keys (for rebalancing and anti-entropy); skips expired entries. */
   keys(): IterableIterator<string>;

@@ -5,6 +5,7 @@ import {
   etagMatches,
   parseEtagCondition,
   parseTtl,
+  refusedByAnyCopy,
   writeAllowed,
 } from '../../src/http/request-parts.js';
 
@@ -59,4 +60,19 @@ test('write preconditions', () => {
     true,
     false,
   ]);
+});
+
+test('a precondition is refused on one copy only when no newer copy could satisfy it', () => {
+  const ifMatch = (...versions: number[]) => ({
+    ifMatch: { any: false as const, versions },
+    ifNoneMatch: undefined,
+  });
+  // Versions only grow: If-Match naming only older versions fails on every replica.
+  expect(refusedByAnyCopy(ifMatch(3, 4), 5)).toBe(true);
+  // The newest copy may be the named one, or newer than this copy.
+  expect(refusedByAnyCopy(ifMatch(3, 6), 5)).toBe(false);
+  expect(refusedByAnyCopy(ifMatch(3), undefined)).toBe(false);
+  expect(refusedByAnyCopy({ ifMatch: { any: true as const }, ifNoneMatch: undefined }, 5)).toBe(false);
+  // A create-only write may find the key deleted on a newer copy.
+  expect(refusedByAnyCopy({ ifMatch: undefined, ifNoneMatch: { any: true as const } }, 5)).toBe(false);
 });

@@ -20,6 +20,7 @@ describe('store options', () => {
     [{ maxMemory: 100, maxValueBytes: 0 }, 'maxValueBytes must be a positive integer, got 0'],
     [{ maxMemory: 100, maxKeyBytes: NaN }, 'maxKeyBytes must be a positive integer, got NaN'],
     [{ maxMemory: 100, policy: 'lfu' }, 'policy must be one of lru, wtinylfu, got "lfu"'],
+    [{ maxMemory: 100, onExpire: 'log' }, 'onExpire must be a function (key, version, expiresAt)'],
   ])('%j is refused: %s', (options, message) => {
     const err = errorOf(() => new Store(options as never));
     expect(err.code).toBe('INVALID_OPTION');

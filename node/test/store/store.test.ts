@@ -144,6 +144,29 @@ describe('TTL', () => {
     expect(s.has('long5')).toBe(true);
   });
 
+  it('onExpire hears of every entry its TTL removes (sweep, look-up, write over it), with version and expiry', () => {
+    let now = 0;
+    const heard: string[] = [];
+    const s = new Store({
+      maxMemory: 1 << 20,
+      now: () => now,
+      onExpire: (key, version, expiresAt) => heard.push(`${key}@${version}/${expiresAt}`),
+    });
+    for (const key of ['swept', 'looked-up', 'overwritten', 'kept'])
+      s.set(key, Buffer.from('x'), { ttlMs: key === 'kept' ? 100 : 5, version: 7 });
+    s.set('deleted', Buffer.from('x'));
+    now = 5;
+    expect(s.get('looked-up')).toBeUndefined();
+    s.set('overwritten', Buffer.from('y'));
+    expect(s.expire()).toBe(1);
+    s.delete('deleted'); // a delete is not an expiry
+    expect(heard).toEqual(['looked-up@7/5', 'overwritten@7/5', 'swept@7/5']);
+    expect(s.expireKey('kept')).toBe(false);
+    now = 100;
+    expect(s.expireKey('kept')).toBe(true);
+    expect(heard.at(-1)).toBe('kept@7/100');
+  });
+
   it('delete of an expired entry counts an expiration and reports absent', () => {
     let now = 0;
     const s = new Store({ maxMemory: 1 << 20, policy: 'lru', now: () => now });
