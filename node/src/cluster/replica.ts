@@ -47,8 +47,8 @@ interface Tombstone {
   until: number;
 }
 
-/** Tombstones held at most, by default: about 200 bytes each. */
-export const DEFAULT_MAX_TOMBSTONES = 1_000_000;
+/** Tombstones held at most when the caller does not say (a node passes --max-tombstones); ~190 bytes each. */
+export const DEFAULT_MAX_TOMBSTONES = 100_000;
 
 export class Replica {
   private readonly tombstones = new Map<string, Tombstone>();

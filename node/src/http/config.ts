@@ -146,12 +146,13 @@ export const NODE_OPTIONS = {
     description: 'how long a delete or expiry is remembered so late copies cannot resurrect the key',
     parse: parsePositiveInteger,
   }),
-  maxTombstones: option({
+  maxTombstones: option<number | undefined>({
     flag: '--max-tombstones',
     env: 'RINGCACHE_MAX_TOMBSTONES',
-    defaultValue: 1_000_000,
+    defaultValue: undefined,
+    defaultText: 'max-memory / 2 KiB',
     description:
-      'deletes and expiries remembered (about 200 bytes each, outside --max-memory); beyond it the oldest are forgotten (counted)',
+      'deletes and expiries remembered (about 200 bytes each, outside --max-memory: the default spends about a tenth of it); beyond it the oldest are forgotten (counted)',
     parse: parsePositiveInteger,
   }),
   antiEntropyIntervalMs: option({
@@ -282,6 +283,9 @@ export interface NodeConfig {
   accessLog: boolean;
 }
 
+/** Bytes of --max-memory per tombstone held by default: a tombstone costs about 190 heap bytes. */
+const TOMBSTONE_BUDGET_BYTES = 2048;
+
 export const NODE_USAGE = 'usage: ringcache node [options]\n\nRuns one cache node serving the HTTP API.';
 
 export function nodeHelp(): string {
@@ -318,6 +322,7 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
     `${values.host === '0.0.0.0' ? (sources.hostname ?? '127.0.0.1') : values.host}:${values.port}`;
   return {
     ...rest,
+    maxTombstones: values.maxTombstones ?? Math.max(1, Math.floor(values.maxMemory / TOMBSTONE_BUDGET_BYTES)),
     nodeId: values.nodeId ?? sources.hostname ?? 'ringcache-node',
     token,
     peerToken,

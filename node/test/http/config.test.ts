@@ -39,6 +39,13 @@ test('defaults', () => {
   });
 });
 
+test('tombstones are bounded by a tenth of --max-memory unless --max-tombstones says', () => {
+  expect(parse([]).maxTombstones).toBe(131_072);
+  expect(parse(['--max-memory', '1GiB']).maxTombstones).toBe(524_288);
+  expect(parse(['--max-memory', '1GiB', '--max-tombstones', '1000']).maxTombstones).toBe(1000);
+  expect(parse(['--max-memory', '1000']).maxTombstones).toBe(1);
+});
+
 test('flags win over the environment, which wins over defaults', () => {
   const env = { RINGCACHE_PORT: '9000', RINGCACHE_MAX_MEMORY: '1GiB', RINGCACHE_METRICS_AUTH: 'true' };
   expect(parse([], env)).toMatchObject({ port: 9000, maxMemory: 2 ** 30, metricsAuth: true });
