@@ -6,6 +6,8 @@
  */
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import { startNodeProcess, waitFor } from '../support/node-process.js';
+import { heldBy } from '../support/cluster-writer.js';
+import { buildRing, replicasOf } from '../../node/src/ring/index.js';
 
 const KEYS = 400;
 let cluster: LocalCluster | undefined;
@@ -153,6 +155,41 @@ test('a restarted member is not ready until it has pulled its share back from th
   expect(sent[0] - sentBefore[0] + (sent[1] - sentBefore[1])).toBe(before[2]);
   expect(await missingKeys(victim)).toEqual([]);
 }, 120_000);
+
+test('a member restarted empty whose first ring is a membership change pulls its whole share, not just what the change moved', async () => {
+  // RF 2, anti-entropy off: only share recovery can give the restarted member its copies.
+  cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--anti-entropy-interval-ms', '0'] });
+  await cluster.start(4);
+  await waitFor('the first ring to be handed off', () => cluster!.handedOff(), 60_000);
+  const ids = [...cluster.nodes.keys()].sort();
+  await writeKeys(ids[0]);
+  const [restarted, leaving] = [ids[1], ids[3]];
+  const port = cluster.nodes.get(restarted)!.port;
+  await cluster.stopNode(restarted, 'SIGKILL');
+  // Back on its port with no ring: its first ring is the one where `leaving` leaves, whose
+  // hand-off sends it only the keys it gains from `leaving`.
+  await cluster.spawnNode(restarted, port);
+  await cluster.remove(leaving);
+  await waitFor('every member to report its part done', () => cluster!.handedOff(), 60_000);
+
+  const ring = buildRing(cluster.ring);
+  const owned = Array.from({ length: KEYS }, (_, i) => `k-${i}`).filter((key) =>
+    replicasOf(ring, key).all.includes(restarted),
+  );
+  const lacking: string[] = [];
+  for (const key of owned) if ((await heldBy(cluster, restarted, key)) === undefined) lacking.push(key);
+  expect({ owned: owned.length > 0, lacking }).toEqual({ owned: true, lacking: [] });
+  // A rolling restart goes on: the other owners restart too, and nothing is lost.
+  for (const id of ids.filter((id) => id !== restarted && id !== leaving)) {
+    await cluster.restart(id);
+    await waitFor(
+      'the restarted member to be ready',
+      async () => (await fetch(`${cluster!.url(id)}/readyz`)).status === 200,
+      30_000,
+    );
+  }
+  expect(await missingKeys(restarted)).toEqual([]);
+}, 180_000);
 
 test('a member restarted with --ring-source takes the ring from a running member and its share, with no publication', async () => {
   cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--anti-entropy-interval-ms', '0'] });

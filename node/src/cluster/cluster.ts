@@ -108,6 +108,8 @@ export class Cluster {
    * or null when batches failed or went to different incarnations (it restarted meanwhile).
    */
   private handoffReceipts = new Map<string, string | null>();
+  /** The ring the latest hand-off started from: it sent only what each member newly owns. */
+  private handoffFrom: Placement | undefined;
   readonly hints: HintStore;
   readonly counters = {
     forwarded: 0,
@@ -177,7 +179,7 @@ export class Cluster {
   /**
    * A member asks for its share (share-recovery.ts): once this node's hand-off of the epoch is
    * over, stream every entry it is a replica of, unless that hand-off already reached the
-   * asking process itself.
+   * asking process itself and was made from a ring the member was not in (so it sent all).
    */
   async answerShare(requester: string, epoch: number, incarnation: string): Promise<ShareAnswer> {
     if (epoch !== this.epoch) return { kind: 'other-epoch', epoch: this.epoch };
@@ -186,7 +188,13 @@ export class Cluster {
     if (placement.document.epoch !== epoch) return { kind: 'other-epoch', epoch: this.epoch };
     if (!placement.byId.has(requester))
       throw new ApiError(400, 'INVALID_BODY', `${JSON.stringify(requester)} is not a member of the ring`);
-    if (this.handoffEpoch === epoch && this.handoffReceipts.get(requester) === incarnation)
+    // The hand-off reached the asking process; it carried the member's whole share only if the
+    // member owned nothing before (a member of the previous ring got just what it newly owns).
+    if (
+      this.handoffEpoch === epoch &&
+      this.handoffReceipts.get(requester) === incarnation &&
+      !(this.handoffFrom?.byId.has(requester) ?? false)
+    )
       return { kind: 'covered' };
     const { replica, peers, logger } = this.options;
     const sent = await sendShare(
@@ -754,6 +762,7 @@ export class Cluster {
     const progress = this.rebalance;
     const receipts = new Map<string, string | null>();
     this.handoffReceipts = receipts;
+    this.handoffFrom = previous;
     const completed = await handOff(
       {
         selfId: this.options.selfId,
