@@ -191,6 +191,58 @@ test('a member restarted empty whose first ring is a membership change pulls its
   expect(await missingKeys(restarted)).toEqual([]);
 }, 180_000);
 
+test('a member restarted without its ring refuses what peers forward to it, and learns the ring from them', async () => {
+  cluster = new LocalCluster({
+    replicationFactor: 2,
+    nodeArgs: ['--anti-entropy-interval-ms', '0', '--replica-timeout-ms', '400'],
+  });
+  await cluster.start(3);
+  const ids = [...cluster.nodes.keys()].sort();
+  const [restarted, other, via] = ids;
+  const ring = buildRing(cluster.ring);
+  const keys = Array.from({ length: 400 }, (_, i) => `rl-${i}`)
+    .filter((key) => replicasOf(ring, key).all.join() === `${restarted},${other}`)
+    .slice(0, 10);
+  const url = (id: string, key: string) => `${cluster!.url(id)}/v1/keys/${key}`;
+  for (const key of keys) {
+    const written = await fetch(url(via, key), {
+      method: 'PUT',
+      body: 'v1',
+      headers: { 'x-consistency': 'all' },
+    });
+    expect(written.status).toBe(201);
+  }
+  const port = cluster.nodes.get(restarted)!.port;
+  await cluster.stopNode(restarted, 'SIGKILL');
+  await cluster.spawnNode(restarted, port); // listening, empty, and no ring given to it
+
+  // Through a node that owns none of them: the primary refuses (no ring), the other owner serves.
+  for (const key of keys) {
+    const read = await fetch(url(via, key));
+    expect([key, read.status, await read.text()]).toEqual([key, 200, 'v1']);
+  }
+  for (const key of keys) {
+    const written = await fetch(url(via, key), { method: 'PUT', body: 'v2' });
+    expect([key, written.status]).toEqual([key, 204]);
+  }
+  // The write was coordinated by a member with the ring, so the other owner has it.
+  for (const key of keys)
+    expect([key, (await heldBy(cluster, other, key))?.includes('v2')]).toEqual([key, true]);
+  await waitFor('the restarted member to learn the ring from a forward', async () => {
+    return (await statusOf(restarted)).cluster.epoch === cluster!.ring.epoch;
+  });
+  // Its share comes back, and every key reads v2 through it.
+  await waitFor(
+    'its share to be back',
+    async () => (await fetch(`${cluster!.url(restarted)}/readyz`)).status === 200,
+    30_000,
+  );
+  for (const key of keys) {
+    const read = await fetch(url(restarted, key));
+    expect([key, read.status, await read.text()]).toEqual([key, 200, 'v2']);
+  }
+}, 120_000);
+
 test('a member restarted with --ring-source takes the ring from a running member and its share, with no publication', async () => {
   cluster = new LocalCluster({ replicationFactor: 2, nodeArgs: ['--anti-entropy-interval-ms', '0'] });
   await cluster.start(3);

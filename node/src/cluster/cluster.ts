@@ -338,6 +338,9 @@ export class Cluster {
       request.passHeaders,
       request.value,
     );
+    // A member restarted without its ring yet refuses; the next replica serves instead.
+    if (response.status === 503 && errorCodeOf(response.body) === 'NO_RING')
+      throw new PeerError(this.address(id), 'has no ring yet');
     const headers: string[] = [];
     for (const name of ['content-type', 'etag', 'x-ttl-ms', 'allow', 'www-authenticate']) {
       const value = response.headers[name];
@@ -831,6 +834,15 @@ interface NewestCopy {
   entry: ReplicaEntry | undefined;
   answered: number;
   needed: number;
+}
+
+/** The `error.code` of a JSON error body, if it is one. */
+function errorCodeOf(body: Buffer): string | undefined {
+  try {
+    return (JSON.parse(body.toString()) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A read under `all` that some owners of `key` did not answer. */

@@ -24,6 +24,7 @@ export type ApiErrorCode =
   | 'STALE_RING'
   | 'DEPOSED_PUBLISHER'
   | 'UNAVAILABLE'
+  | 'NO_RING'
   | 'INTERNAL';
 
 export class ApiError extends Error {

@@ -4,7 +4,7 @@
  * the request with request-parts.ts, runs the operation of key-ops.ts and writes the Reply.
  * GET, HEAD and DELETE run synchronously; only PUT waits, for its body.
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { CacheStore } from '../store/types.js';
 import type { NodeConfig } from './config.js';
 import type { TokenCheck } from './auth.js';
@@ -45,6 +45,10 @@ export interface KeyHandlerContext {
   logger: Logger;
   /** True once shutdown began: responses then close their connection. */
   draining: () => boolean;
+  /** True while the node asks its --ring-source for the ring at start-up. */
+  lookingForRing: () => boolean;
+  /** Fetches the ring from a peer whose request says it has a newer one. */
+  learnEpoch: (headers: IncomingHttpHeaders) => void;
   now: () => number;
 }
 
@@ -233,6 +237,14 @@ export function createKeyHandler(
         clusterRequest(keyOperation, key, consistency, conditions, req, res, started);
         return;
       }
+      // No ring: a member still fetching it, or one a peer forwards to as a replica (restarted,
+      // its ring not back yet), would answer from its own empty store or keep a write as the
+      // only copy. It refuses until the ring arrives (and learns it from the peer).
+      const fromPeer =
+        headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
+      if (fromPeer) ctx.learnEpoch(headers);
+      if (fromPeer || ctx.lookingForRing())
+        throw new ApiError(503, 'NO_RING', 'this node has no ring yet (it is fetching it); retry');
       switch (keyOperation) {
         case 'get':
         case 'head':

@@ -65,7 +65,8 @@ export async function startNode(
   const metrics = createNodeMetrics(store);
   registerClusterMetrics(metrics.registry, cluster);
   let draining = false;
-  const context = {
+  let lookingForRing = config.ringSource !== undefined;
+  const base = {
     store,
     cluster,
     peers,
@@ -75,20 +76,15 @@ export async function startNode(
     metrics,
     logger,
     draining: () => draining,
+    lookingForRing: () => lookingForRing,
     now,
   };
+  const context = { ...base, learnEpoch: epochLearner(base) };
   const keys = createKeyHandler(context);
-  const learnEpoch = epochLearner(context);
-  const apply = createApplyHandler({ ...context, learnEpoch });
-  const streams = createStreamHandler({ ...context, learnEpoch });
-  const entries = createEntriesHandler({ ...context, learnEpoch });
-  let lookingForRing = config.ringSource !== undefined;
-  const app = createApp({
-    ...context,
-    startedAt: now(),
-    version: VERSION,
-    lookingForRing: () => lookingForRing,
-  });
+  const apply = createApplyHandler(context);
+  const streams = createStreamHandler(context);
+  const entries = createEntriesHandler(context);
+  const app = createApp({ ...context, startedAt: now(), version: VERSION });
 
   const server = createServer(
     {
