@@ -209,20 +209,38 @@ test('with default time limits a hung primary does not stop its keys: the next o
   }
 }, 60_000);
 
-test('forwarding headers sent by a client are not honoured: only a node with the peer credential may send them', async () => {
+test('a forwarding header sent by a client is not honoured (only a node with the peer credential may send it); a deadline is', async () => {
   const c = await startCluster();
   const ring = buildRing(c.ring);
   const key = 'forged';
   const owners = ownersForWrite(ring, key);
   const outsider = [...c.nodes.keys()].find((id) => !owners.includes(id))!;
   const auth = { authorization: `Bearer ${TOKEN}` };
-  // A deadline in the past would have the node refuse the request as one its sender gave up on.
-  const late = await fetch(`${c.url(owners[0])}/v1/keys/${key}`, {
+  // A deadline in the past: the node refuses the request as one its sender gave up on, directly
+  // or through a node that forwards it.
+  for (const via of [owners[0], outsider]) {
+    const late = await fetch(`${c.url(via)}/v1/keys/${key}`, {
+      method: 'PUT',
+      headers: { ...auth, 'x-ringcache-deadline': String(Date.now() - 1) },
+      body: 'late',
+    });
+    expect([via, late.status, ((await late.json()) as { error: { message: string } }).error.message]).toEqual(
+      [
+        via,
+        503,
+        'the request reached this node after its deadline (X-Ringcache-Deadline): its sender gave up on it',
+      ],
+    );
+  }
+  const bad = await fetch(`${c.url(owners[0])}/v1/keys/${key}`, {
     method: 'PUT',
-    headers: { ...auth, 'x-ringcache-deadline': '1' },
+    headers: { ...auth, 'x-ringcache-deadline': 'soon' },
     body: 'v1',
   });
-  expect(late.status).toBe(201);
+  expect(bad.status).toBe(400);
+  expect(
+    (await fetch(`${c.url(owners[0])}/v1/keys/${key}`, { method: 'PUT', headers: auth, body: 'v1' })).status,
+  ).toBe(201);
   // "Forwarded" to a node that does not own the key would have it refuse instead of forwarding.
   const forged = await fetch(`${c.url(outsider)}/v1/keys/${key}`, {
     method: 'PUT',
@@ -232,3 +250,41 @@ test('forwarding headers sent by a client are not honoured: only a node with the
   expect(forged.status).toBe(204);
   expect(await (await fetch(`${c.url(owners[0])}/v1/keys/${key}`, { headers: auth })).text()).toBe('v2');
 });
+
+test('a write the client retried elsewhere after a timeout does not run later on the paused primary, over the writes that followed', async () => {
+  const c = await startCluster();
+  const ring = buildRing(c.ring);
+  const ids = [...c.nodes.keys()].sort();
+  const keys = Array.from({ length: 400 }, (_, i) => `retried-${i}`)
+    .filter((key) => ownersForWrite(ring, key)[0] === ids[0])
+    .slice(0, 8);
+  const rc = client([c.nodes.get(ids[1])!.address], { timeoutMs: 2000, retries: 2 });
+  await rc.refreshRing();
+  const primary = c.nodes.get(ids[0])!;
+  primary.child.kill('SIGSTOP');
+  try {
+    // Each first attempt times out, queued on the paused primary's socket; the retry lands.
+    for (const result of await Promise.allSettled(keys.map((key) => rc.set(key, 'v1'))))
+      expect(result.status).toBe('fulfilled');
+    await Promise.all(keys.map((key) => rc.set(key, 'v2')));
+  } finally {
+    primary.child.kill('SIGCONT');
+  }
+  // The primary resumes with the v1 attempts waiting on its socket: it must refuse them (their
+  // deadline passed), and take v2 from the hints the other owner's side kept for it.
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  await waitFor(
+    'the resumed primary to hold v2 of every key',
+    async () => {
+      for (const key of keys) {
+        const copy = await fetch(`${c.url(ids[0])}/v1/keys/${key}`, {
+          headers: { ...auth, 'x-consistency': 'one' },
+        });
+        if ((await copy.text()) !== 'v2') return false;
+      }
+      return true;
+    },
+    20_000,
+  );
+  for (const key of keys) expect([key, (await rc.get(key))?.value.toString()]).toEqual([key, 'v2']);
+}, 90_000);

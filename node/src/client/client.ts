@@ -2,8 +2,11 @@
  * RingcacheClient: a ring-aware client of the node's HTTP API (docs/http-api.md). It sends
  * each key straight to its primary (no forwarding hop), refreshes the ring when a node answers
  * with a newer epoch, and on a connection error, a timeout or a 503 retries on the key's next
- * owner. A plain write or delete is safe to retry: a write carries its value, and one that
- * landed twice gets a newer version of the same value. A conditional one (ifMatch, ifAbsent)
+ * owner. A plain write or delete is safe to retry: a write carries its value, one that landed
+ * twice gets a newer version of the same value, and every attempt carries its deadline
+ * (X-Ringcache-Deadline), so a node that gets to it only after the client gave up (paused,
+ * the attempt queued on its socket) refuses it instead of overwriting the writes that followed.
+ * A conditional one (ifMatch, ifAbsent)
  * is not: its retry would judge the condition against its own first attempt, so it is retried
  * only when the first attempt surely never reached a node.
  */
@@ -184,7 +187,17 @@ export class RingcacheClient {
     for (const address of targets) {
       let answer: Exchange;
       try {
-        answer = await this.transport.send(address, method, path, headers, body, this.options.timeoutMs);
+        // The node refuses an attempt it gets to after this one gave up (paused, queued on its
+        // socket): applied later, it would overwrite what the retry and later writes stored.
+        const deadline = String(Date.now() + this.options.timeoutMs);
+        answer = await this.transport.send(
+          address,
+          method,
+          path,
+          { ...headers, 'x-ringcache-deadline': deadline },
+          body,
+          this.options.timeoutMs,
+        );
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         this.suspects.set(address, Date.now() + SUSPECT_MS);

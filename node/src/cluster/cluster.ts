@@ -69,6 +69,8 @@ export interface KeyRequest {
   ttlMs?: number;
   /** Set when another node forwarded this request: coordinate here, never forward again. */
   forwarded: boolean;
+  /** When the sender gives up (ms since the epoch; Infinity: never): a forward carries it on. */
+  deadline: number;
   /** Headers to pass on when forwarding (authorization, preconditions, TTL, ...). */
   passHeaders: Record<string, string>;
   path: string;
@@ -337,6 +339,7 @@ export class Cluster {
       request.path,
       request.passHeaders,
       request.value,
+      request.deadline,
     );
     // A member restarted without its ring yet refuses; the next replica serves instead.
     if (response.status === 503 && errorCodeOf(response.body) === 'NO_RING')

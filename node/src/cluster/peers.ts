@@ -17,12 +17,16 @@ export const HEADER_EPOCH = 'x-ringcache-epoch';
 export const HEADER_SENDER = 'x-ringcache-sender';
 export const HEADER_FORWARDED = 'x-ringcache-forwarded';
 export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
-/** Absolute time (ms since the epoch) after which a forwarded request must not be executed. */
+/**
+ * Absolute time (ms since the epoch) after which a key request must not be executed: set by a
+ * forwarding node, and by a client (the ring-aware client does) that retries elsewhere once it
+ * gives up.
+ */
 export const HEADER_DEADLINE = 'x-ringcache-deadline';
 /**
  * The sender's peer credential on a forwarded key request, whose Authorization is the client's:
- * only with it are HEADER_FORWARDED and HEADER_DEADLINE honoured, so a client cannot make a
- * replica coordinate in the primary's place or have its own request refused.
+ * only with it is HEADER_FORWARDED honoured, so a client cannot make a replica coordinate in
+ * the primary's place.
  */
 export const HEADER_PEER_AUTHORIZATION = 'x-ringcache-peer-authorization';
 /** SHA-256 of a batch of entries (base64): the receiver refuses a batch that does not match. */
@@ -206,6 +210,7 @@ export class Peers {
     path: string,
     headers: Record<string, string>,
     body?: Buffer,
+    deadline = Infinity,
   ) {
     const response = await this.call(
       address,
@@ -221,7 +226,8 @@ export class Peers {
           [HEADER_EPOCH]: String(this.self.epoch()),
           [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
           [HEADER_FORWARDED]: this.self.id,
-          [HEADER_DEADLINE]: String(Date.now() + this.forwardTimeoutMs),
+          // The sooner of when this node gives up and when its own sender does.
+          [HEADER_DEADLINE]: String(Math.min(Date.now() + this.forwardTimeoutMs, deadline)),
           ...(this.peerToken === undefined
             ? {}
             : { [HEADER_PEER_AUTHORIZATION]: `Bearer ${this.peerToken}` }),

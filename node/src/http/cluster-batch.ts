@@ -102,6 +102,7 @@ function keyRequest(
     consistency: ctx.consistency,
     value: value === undefined ? undefined : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
     forwarded: false,
+    deadline: Infinity,
     passHeaders: { ...ctx.passHeaders, ...entryHeaders },
     path: KEYS_PREFIX + encodeURIComponent(key),
   };

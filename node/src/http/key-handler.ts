@@ -28,6 +28,8 @@ import {
   decodeKey,
   parseConsistency,
   parsePreconditions,
+  parseDeadline,
+  deadlinePassed,
   parseTtl,
   refusedByAnyCopy,
   type Preconditions,
@@ -190,10 +192,10 @@ export function createKeyHandler(
       const value = headers[name];
       if (typeof value === 'string') passHeaders[name] = value;
     }
-    // Only another node may say a request was forwarded, and until when it may run.
+    // Only another node may say a request was forwarded; anyone may say until when it may run.
     const fromPeer =
       headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
-    const deadline = fromPeer ? Number(headers[HEADER_DEADLINE] ?? Infinity) : Infinity;
+    const deadline = parseDeadline(headers[HEADER_DEADLINE] as string | undefined);
     // Where this node decides the write, a precondition that fails whatever the other replicas
     // hold is answered before the body is read; the rest is decided on the newest copy.
     if (
@@ -205,9 +207,7 @@ export function createKeyHandler(
     const body = operation === 'put' ? readBody(req, config.maxValueSize) : Promise.resolve(undefined);
     body
       .then((value) => {
-        if (ctx.now() > deadline) {
-          throw new ApiError(503, 'UNAVAILABLE', 'forwarded request arrived after its sender gave up on it');
-        }
+        if (ctx.now() > deadline) throw deadlinePassed();
         return ctx.cluster.handle({
           operation,
           key,
@@ -217,6 +217,7 @@ export function createKeyHandler(
           ttlMs,
           contentType: headers['content-type'],
           forwarded: fromPeer,
+          deadline,
           passHeaders,
           path: req.url as string,
         });
@@ -245,6 +246,8 @@ export function createKeyHandler(
       if (fromPeer) ctx.learnEpoch(headers);
       if (fromPeer || ctx.lookingForRing())
         throw new ApiError(503, 'NO_RING', 'this node has no ring yet (it is fetching it); retry');
+      const deadline = parseDeadline(headers[HEADER_DEADLINE] as string | undefined);
+      if (ctx.now() > deadline) throw deadlinePassed();
       switch (keyOperation) {
         case 'get':
         case 'head':
@@ -266,6 +269,7 @@ export function createKeyHandler(
           readBody(req, config.maxValueSize).then(
             (value) => {
               try {
+                if (ctx.now() > deadline) throw deadlinePassed();
                 finish(
                   operation,
                   started,

@@ -66,6 +66,34 @@ export function parseTtl(header: string | undefined): number | undefined {
   return ttl;
 }
 
+/**
+ * `X-Ringcache-Deadline`: when the sender gives up on the request (ms since the epoch). A node
+ * that gets to a request only later (it was paused, the request queued on its socket) refuses
+ * it rather than apply a write its sender has retried elsewhere since. Absent: no deadline.
+ */
+export function parseDeadline(header: string | undefined): number {
+  if (header === undefined) return Infinity;
+  const text = header.trim();
+  const deadline = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (Number.isNaN(deadline)) {
+    throw new ApiError(
+      400,
+      'INVALID_HEADER',
+      `X-Ringcache-Deadline must be a whole number of milliseconds since the epoch, got ${JSON.stringify(header)}`,
+    );
+  }
+  return deadline;
+}
+
+/** The answer to a request whose deadline passed before this node started it. */
+export function deadlinePassed(): ApiError {
+  return new ApiError(
+    503,
+    'UNAVAILABLE',
+    'the request reached this node after its deadline (X-Ringcache-Deadline): its sender gave up on it',
+  );
+}
+
 export function parseConsistency(header: string | undefined, fallback: Consistency): Consistency {
   if (header === undefined) return fallback;
   const value = header.trim().toLowerCase();

@@ -4,6 +4,7 @@ import {
   decodeKey,
   etagMatches,
   parseEtagCondition,
+  parseDeadline,
   parseTtl,
   refusedByAnyCopy,
   writeAllowed,
@@ -75,4 +76,13 @@ test('a precondition is refused on one copy only when no newer copy could satisf
   expect(refusedByAnyCopy({ ifMatch: { any: true as const }, ifNoneMatch: undefined }, 5)).toBe(false);
   // A create-only write may find the key deleted on a newer copy.
   expect(refusedByAnyCopy({ ifMatch: undefined, ifNoneMatch: { any: true as const } }, 5)).toBe(false);
+});
+
+test('X-Ringcache-Deadline is whole milliseconds since the epoch; absent means no deadline', () => {
+  expect(parseDeadline(undefined)).toBe(Infinity);
+  expect(parseDeadline(' 1765000000000 ')).toBe(1765000000000);
+  for (const bad of ['soon', '-5', '1.5', ''])
+    expect(() => parseDeadline(bad)).toThrow(
+      `X-Ringcache-Deadline must be a whole number of milliseconds since the epoch, got ${JSON.stringify(bad)}`,
+    );
 });
