@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { heldBy } from '../support/cluster-writer.js';
+import { waitFor } from '../support/node-process.js';
 
 let cluster: LocalCluster | undefined;
 afterEach(async () => {
@@ -288,3 +289,53 @@ test('a joining node receives the share with TTL kept; progress shows in status 
   expect(Number(copy.headers.get('x-ttl-ms'))).toBeGreaterThan(500_000);
   expect((await heldBy(cluster, joiner, 'share-299'))?.toString()).toContain('x'.repeat(100));
 });
+
+test('the rebalance counters never go down when a newer ring cuts a hand-off short', async () => {
+  cluster = new LocalCluster({ replicationFactor: 1, nodeArgs: ['--anti-entropy-interval-ms', '0'] });
+  await cluster.start(1);
+  const [first] = [...cluster.nodes.keys()];
+  const value = 'x'.repeat(2000);
+  for (let i = 0; i < 40_000; i += 200) {
+    await Promise.all(
+      Array.from({ length: 200 }, (_, j) =>
+        fetch(`${cluster!.url(first)}/v1/keys/k${i + j}`, { method: 'PUT', body: value }).then((r) =>
+          r.arrayBuffer(),
+        ),
+      ),
+    );
+  }
+  const sentTotal = async () => {
+    const text = await (await fetch(`${cluster!.url(first)}/metrics`)).text();
+    return Number(/^ringcache_rebalance_sent_entries_total (\d+)$/m.exec(text)?.[1]);
+  };
+  const joiner = await cluster.spawnNode();
+  await cluster.publish([
+    ...cluster.ring.members,
+    { id: joiner.id, address: joiner.ringAddress, state: 'joining' },
+  ]);
+  await waitFor('the hand-off to the joiner to begin', async () => (await sentTotal()) > 0, 20_000);
+  joiner.child.kill('SIGSTOP'); // the hand-off now waits on it
+  try {
+    const before = await sentTotal();
+    const status = (await (await fetch(`${cluster.url(first)}/v1/status`)).json()) as {
+      cluster: { rebalance: { done: boolean } };
+    };
+    expect(status.cluster.rebalance.done).toBe(false);
+    // A newer ring, to the first node only (the joiner does not answer): its hand-off starts over.
+    const ring = {
+      ...cluster.ring,
+      epoch: cluster.ring.epoch + 1,
+      members: cluster.ring.members.map((m) => ({ ...m, state: 'active' })),
+    };
+    const installed = await fetch(`${cluster.url(first)}/v1/ring`, {
+      method: 'PUT',
+      body: JSON.stringify(ring),
+      headers: { authorization: `Bearer ${cluster.peerToken}`, 'content-type': 'application/json' },
+    });
+    expect(installed.status).toBe(200);
+    // A Prometheus counter must never decrease (a drop reads as a reset and a false spike).
+    for (let i = 0; i < 5; i++) expect(await sentTotal()).toBeGreaterThanOrEqual(before);
+  } finally {
+    joiner.child.kill('SIGCONT');
+  }
+}, 120_000);

@@ -781,14 +781,16 @@ export class Cluster {
           const before = receipts.get(to);
           receipts.set(to, before === undefined || before === incarnation ? (incarnation ?? null) : null);
         },
+        sent: (entries, bytes) => {
+          this.counters.rebalanceSent += entries;
+          this.counters.rebalanceBytesSent += bytes;
+        },
         now: this.options.now,
       },
       previous,
       next,
       progress,
     );
-    this.counters.rebalanceSent += progress.entriesSent;
-    this.counters.rebalanceBytesSent += progress.bytesSent;
     this.counters.rebalanceKeysScanned += progress.keysScanned;
     if (completed && next.byId.get(this.options.selfId)?.state === 'leaving') {
       // Not done until the writes it holds for others are with a member that stays.

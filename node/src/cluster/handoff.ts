@@ -41,6 +41,8 @@ export interface HandoffDeps {
   hint: (id: string, entry: ReplicaEntry) => void;
   /** A batch for `to` was taken by the process of that incarnation (undefined: it failed). */
   receipt: (to: string, incarnation: string | undefined) => void;
+  /** A batch was taken: counted at once, so the totals never wait for the hand-off to end. */
+  sent: (entries: number, bytes: number) => void;
   now: () => number;
 }
 
@@ -71,6 +73,7 @@ export async function handOff(
     onSent: (_to, batch, bytes) => {
       progress.entriesSent += batch.count;
       progress.bytesSent += bytes;
+      deps.sent(batch.count, bytes);
     },
     onFailed: ({ to }, batch) => {
       deps.receipt(to, undefined);

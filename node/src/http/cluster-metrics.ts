@@ -86,13 +86,13 @@ export function registerClusterMetrics(registry: Registry, cluster: Cluster): vo
     'ringcache_rebalance_sent_entries_total',
     'Entries streamed to new owners on ring changes.',
     'counter',
-    (s) => s.rebalanceSent + (s.rebalance.done ? 0 : s.rebalance.entriesSent),
+    (s) => s.rebalanceSent,
   );
   read(
     'ringcache_rebalance_sent_bytes_total',
     'Value and key bytes streamed to new owners on ring changes.',
     'counter',
-    (s) => s.rebalanceBytesSent + (s.rebalance.done ? 0 : s.rebalance.bytesSent),
+    (s) => s.rebalanceBytesSent,
   );
   read(
     'ringcache_rebalance_keys',

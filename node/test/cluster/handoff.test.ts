@@ -26,6 +26,7 @@ function setUp(apply: (to: string, batch: EncodedEntries) => Promise<string>) {
   const replica = new Replica(store, 60_000);
   for (let i = 0; i < KEYS; i++) store.set(`key-${i}`, Buffer.from(`value-${i}`));
   const hints: Array<[string, ReplicaEntry]> = [];
+  const sent = { entries: 0, bytes: 0 };
   const deps: HandoffDeps = {
     selfId: 'a',
     replica,
@@ -34,9 +35,13 @@ function setUp(apply: (to: string, batch: EncodedEntries) => Promise<string>) {
     stillCurrent: () => true,
     hint: (id, entry) => hints.push([id, entry]),
     receipt: () => {},
+    sent: (entries, bytes) => {
+      sent.entries += entries;
+      sent.bytes += bytes;
+    },
     now: () => 0,
   };
-  return { store, deps, hints };
+  return { store, deps, hints, sent };
 }
 
 const before = placement(1, [
@@ -54,7 +59,7 @@ const newToC = Array.from({ length: KEYS }, (_, i) => `key-${i}`).filter((key) =
 
 test('each key goes once to each owner it did not have before, with its value', async () => {
   const received = new Map<string, string[]>();
-  const { deps } = setUp(async (to, batch) => {
+  const { deps, sent } = setUp(async (to, batch) => {
     for (const e of batch.entries()) {
       received.set(to, [...(received.get(to) ?? []), `${e.key}=${Buffer.from(e.value).toString()}`]);
     }
@@ -62,6 +67,8 @@ test('each key goes once to each owner it did not have before, with its value', 
   });
   const progress = newProgress(2, 0);
   expect(await handOff(deps, before, after, progress)).toBe(true);
+  // Each batch taken is counted as it goes (the node's cumulative metrics), as in the progress.
+  expect(sent).toEqual({ entries: progress.entriesSent, bytes: progress.bytesSent });
   expect(newToC.length).toBeGreaterThan(0);
   expect([...received.keys()]).toEqual(['c']);
   expect(received.get('c')?.sort()).toEqual(newToC.map((key) => `${key}=value-${key.slice(4)}`).sort());
