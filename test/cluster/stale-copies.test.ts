@@ -324,3 +324,59 @@ test('an overwrite that expires while an owner still holds the older value does 
     expect([key, text(await copyOf(cluster, second, key))]).toEqual([key, 'tombstone']);
   }
 });
+
+test('a quorum read or delete through an owner cut off from its peers is refused, not answered from its stale copy', async () => {
+  const { cluster, ids, isolate, links } = await startCluster(3, 2, ['--anti-entropy-interval-ms', '0']);
+  const [primary, second, fallback] = ids;
+  const keys = keysOwnedBy(cluster, 'cut', 4, [primary, second], fallback);
+  for (const key of keys)
+    expect(
+      (await request(cluster, primary, key, { method: 'PUT', body: 'v1', consistency: 'all' })).status,
+    ).toBe(201);
+  // The second owner misses v2: acknowledged by the primary and a hint on the fallback.
+  isolate(second);
+  for (const key of keys)
+    expect(
+      (await request(cluster, primary, key, { method: 'PUT', body: 'v2', consistency: 'quorum' })).status,
+    ).toBe(204);
+
+  // Clients still reach the second owner; it can ask nobody, so it cannot know v1 is stale.
+  const [readKey, deleteKey] = keys;
+  const read = await request(cluster, second, readKey, { consistency: 'quorum' });
+  expect([read.status, JSON.parse(read.body).error.code]).toEqual([503, 'UNAVAILABLE']);
+  const removed = await request(cluster, second, deleteKey, { method: 'DELETE', consistency: 'quorum' });
+  expect(removed.status).toBe(503);
+  // Under "one" it answers from what it holds, as documented.
+  expect((await request(cluster, second, readKey, { consistency: 'one' })).body).toBe('v1');
+
+  links.heal();
+  for (const key of keys) expect([key, (await request(cluster, primary, key)).body]).toEqual([key, 'v2']);
+});
+
+test("with an owner dead, a quorum read asks the fallback holding the other owner's hint", async () => {
+  const { cluster, ids, isolate, links } = await startCluster(3, 2, ['--anti-entropy-interval-ms', '0']);
+  const [primary, second, fallback] = ids;
+  const keys = keysOwnedBy(cluster, 'standin', 4, [primary, second], fallback);
+  for (const key of keys)
+    expect(
+      (await request(cluster, primary, key, { method: 'PUT', body: 'v1', consistency: 'all' })).status,
+    ).toBe(201);
+  // The primary misses v2: the second owner coordinates it, the fallback keeps the primary's copy.
+  isolate(primary);
+  for (const key of keys)
+    expect(
+      (await request(cluster, second, key, { method: 'PUT', body: 'v2', consistency: 'quorum' })).status,
+    ).toBe(204);
+  await cluster.stopNode(second, 'SIGKILL');
+  // The primary may ask the fallback, but the fallback's hints cannot reach the primary.
+  links.heal();
+  links.cutOneWay(fallback, primary);
+  expect(text(await copyOf(cluster, primary, keys[0]))).toBe('v1');
+
+  for (const key of keys) {
+    const read = await request(cluster, primary, key, { consistency: 'quorum' });
+    expect([key, read.status, read.body]).toEqual([key, 200, 'v2']);
+  }
+  // The primary took v2 on the way.
+  for (const key of keys) expect([key, text(await copyOf(cluster, primary, key))]).toEqual([key, 'v2']);
+});

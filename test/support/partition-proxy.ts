@@ -79,8 +79,17 @@ export class PartitionProxies {
 
   /** Cuts both directions between `a` and `b`: open connections reset, new ones refused. */
   partition(a: string, b: string): void {
-    this.cut.add(`${a}>${b}`);
-    this.cut.add(`${b}>${a}`);
+    this.cutOneWay(a, b);
+    this.cutOneWay(b, a);
+  }
+
+  /** Cuts the calls `from` makes to `to` only (its answers to `to`'s calls still pass). */
+  cutOneWay(from: string, to: string): void {
+    this.cut.add(`${from}>${to}`);
+    this.resetCutLinks();
+  }
+
+  private resetCutLinks(): void {
     for (const [to, links] of this.links) {
       for (const link of links) {
         if (link.from !== undefined && this.isCut(link.from, to)) {

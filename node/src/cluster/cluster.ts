@@ -249,9 +249,14 @@ export class Cluster {
     return admission;
   }
 
-  /** This node's own copy of `key`, for a peer's read. */
-  readLocal(key: string): ReplicaEntry | undefined {
-    return this.options.replica.read(key);
+  /**
+   * This node's own copy of `key`, for a peer's read; with `withHints`, or a hint it holds for
+   * another member if that is newer (a fallback answering for an owner that is down).
+   */
+  readLocal(key: string, withHints = false): ReplicaEntry | undefined {
+    const own = this.options.replica.read(key);
+    const hint = withHints ? this.hints.newestFor(key) : undefined;
+    return hint !== undefined && supersedes(hint, own) ? hint : own;
   }
 
   /** Waits for the current hand-off (tests, shutdown). */
@@ -378,7 +383,12 @@ export class Cluster {
   private async remove(request: KeyRequest, replicas: Replicas): Promise<Reply> {
     const { replica } = this.options;
     if (isConditional(request.conditions)) await this.newestForDecision(request, replicas);
-    else await this.newest(request.key, replicas, 'one', false);
+    else {
+      // Whether there is anything to delete is read at the request's level: a stale tombstone
+      // here must not answer 404 while an acknowledged write lives on the other owners.
+      const found = await this.newest(request.key, replicas, request.consistency, false);
+      if (found.answered < found.needed) throw tooFewAnswers(request.key, request.consistency, found);
+    }
     // The newest copy found is now applied here; nothing awaits until the tombstone is set.
     const current = replica.view(request.key);
     if (current === undefined || current.tombstone) throw notFound(request.key);
@@ -395,7 +405,9 @@ export class Cluster {
   }
 
   private async read(request: KeyRequest, replicas: Replicas): Promise<Reply> {
-    const { entry } = await this.newest(request.key, replicas, request.consistency);
+    const found = await this.newest(request.key, replicas, request.consistency);
+    if (found.answered < found.needed) throw tooFewAnswers(request.key, request.consistency, found);
+    const entry = found.entry;
     if (entry === undefined || entry.tombstone) throw notFound(request.key);
     const etag = formatEtag(entry.version);
     const { ifMatch, ifNoneMatch } = request.conditions;
@@ -442,8 +454,11 @@ export class Cluster {
    * The newest copy among this node and the replicas `level` needs; on a local miss every
    * replica that is up is asked (a restarted primary is empty). A replica that fails is replaced
    * by the next one not asked yet until the level has its answers or none is left; suspected
-   * ones are not asked (a read does not wait out a member known to be down). Stale replicas that answered are repaired, this node included. `answered` counts
-   * the owners of the read view that answered, this node among them.
+   * ones are not asked (a read does not wait out a member known to be down). Under `one` and
+   * `quorum`, answers still missing are asked of fallback nodes for the hints they hold, since
+   * a write counts such a hint for an owner that is down. Stale owners that answered are
+   * repaired, this node included. `answered` counts this node (if an owner in the read view),
+   * the other owners of the read view that answered, and the fallbacks that answered for them.
    */
   private async newest(
     key: string,
@@ -462,32 +477,30 @@ export class Cluster {
       const down = view.filter((id) => id !== selfId && this.suspected(id));
       if (down.length > 0) throw unavailableRead(key, down);
     }
-    const needed =
-      level === 'all'
-        ? others.length
-        : Math.max(0, acksNeeded(level, view.length) - (view.includes(selfId) ? 1 : 0));
-    const candidates = others.filter((id) => !this.suspected(id));
-    const answers: { id: string; entry: ReplicaEntry | undefined; ok: boolean }[] = [];
-    let ok = 0;
-    for (let wave = hit ? needed : candidates.length; wave > 0 && candidates.length > 0; wave = needed - ok) {
-      const started = this.options.now();
-      const asked = candidates.splice(0, wave);
-      const results = await Promise.all(
-        asked.map((id) =>
-          this.options.peers.read(this.address(id), key).then(
-            (entry) => ({ id, entry, ok: true }),
-            () => {
-              this.suspect(id, started);
-              return { id, entry: undefined, ok: false };
-            },
-          ),
-        ),
-      );
-      for (const result of results) if (result.ok) ok++;
-      answers.push(...results);
-    }
+    const selfCounts = view.includes(selfId) ? 1 : 0;
+    const needed = level === 'all' ? others.length : Math.max(0, acksNeeded(level, view.length) - selfCounts);
+    // Owners that are up first (all of them on a miss), then fallbacks for the hints they hold
+    // (not under `all`, where hints do not count), then, if answers are still short, the
+    // suspected ones: waiting out a timeout beats failing a read a member could answer.
+    const up = (ids: string[]) => ids.filter((id) => !this.suspected(id));
+    const down = (ids: string[]) => ids.filter((id) => this.suspected(id));
+    const fallbacks = level === 'all' ? [] : this.fallbacks(key, replicas);
+    const asOwner = (id: string) => ({ id, withHints: false });
+    const asFallback = (id: string) => ({ id, withHints: true });
+    const candidates = [
+      ...up(others).map(asOwner),
+      ...up(fallbacks).map(asFallback),
+      ...(level === 'all' ? [] : [...down(others).map(asOwner), ...down(fallbacks).map(asFallback)]),
+    ];
+    const answers = await this.askInWaves(
+      key,
+      candidates,
+      hit ? needed : Math.max(needed, up(others).length),
+      needed,
+    );
+    const ownerAnswers = answers.filter((a) => !a.withHints);
     if (level === 'all') {
-      const silent = answers.filter((a) => !a.ok && view.includes(a.id)).map((a) => a.id);
+      const silent = ownerAnswers.filter((a) => !a.ok && view.includes(a.id)).map((a) => a.id);
       if (silent.length > 0) throw unavailableRead(key, silent);
     }
     let best = local;
@@ -497,16 +510,48 @@ export class Cluster {
         replica.apply(best);
         this.counters.repaired++;
       }
-      for (const { id, entry, ok } of answers) {
+      for (const { id, entry, ok } of ownerAnswers) {
         if (ok && supersedes(best, entry)) {
           this.counters.repaired++;
           void this.options.peers.apply(this.address(id), [best]).catch(() => this.hints.add(id, best));
         }
       }
     }
-    const answered =
-      (view.includes(selfId) ? 1 : 0) + answers.filter((a) => a.ok && view.includes(a.id)).length;
+    const counted = answers.filter((a) => a.ok && (a.withHints || view.includes(a.id))).length;
+    const answered = Math.min(view.length, selfCounts + counted);
     return { entry: best, answered, needed: acksNeeded(level, view.length) };
+  }
+
+  /**
+   * Asks `candidates` in order for their copy of `key` (a fallback, `withHints`, for a hint it
+   * holds too): `first` at once, then as many as answers are still short of `wanted`.
+   */
+  private async askInWaves(
+    key: string,
+    candidates: readonly { id: string; withHints: boolean }[],
+    first: number,
+    wanted: number,
+  ): Promise<PeerAnswer[]> {
+    const queue = [...candidates];
+    const answers: PeerAnswer[] = [];
+    let ok = 0;
+    for (let wave = first; wave > 0 && queue.length > 0; wave = wanted - ok) {
+      const started = this.options.now();
+      const results = await Promise.all(
+        queue.splice(0, wave).map(({ id, withHints }) =>
+          this.options.peers.read(this.address(id), key, withHints).then(
+            (entry): PeerAnswer => ({ id, withHints, entry, ok: true }),
+            (): PeerAnswer => {
+              this.suspect(id, started);
+              return { id, withHints, entry: undefined, ok: false };
+            },
+          ),
+        ),
+      );
+      for (const result of results) if (result.ok) ok++;
+      answers.push(...results);
+    }
+    return answers;
   }
 
   /**
@@ -834,6 +879,15 @@ export class Cluster {
   }
 }
 
+/** A member's answer to a read: its copy (undefined: none), or `ok` false when it failed. */
+interface PeerAnswer {
+  id: string;
+  /** Asked as a fallback, for a hint it holds as well as its own copy. */
+  withHints: boolean;
+  entry: ReplicaEntry | undefined;
+  ok: boolean;
+}
+
 /** What a read found: the newest copy, and how many owners of the read view answered of those the level needs. */
 interface NewestCopy {
   entry: ReplicaEntry | undefined;
@@ -848,6 +902,15 @@ function errorCodeOf(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A read (or a delete's look-up) that fewer owners, or fallbacks for them, answered than `level` needs. */
+function tooFewAnswers(key: string, level: Consistency, found: NewestCopy): ApiError {
+  return new ApiError(
+    503,
+    'UNAVAILABLE',
+    `read of key ${JSON.stringify(key)} under ${JSON.stringify(level)}: ${found.answered} of the ${found.needed} answers it needs (owners, or fallbacks holding their hints) — retry`,
+  );
 }
 
 /** A read under `all` that some owners of `key` did not answer. */

@@ -49,6 +49,16 @@ export class HintStore {
     return result;
   }
 
+  /** The newest hint held for `key`, whichever member it is for. */
+  newestFor(key: string): ReplicaEntry | undefined {
+    let newest: ReplicaEntry | undefined;
+    for (const hints of this.byPeer.values()) {
+      const entry = hints.get(key);
+      if (entry !== undefined && supersedes(entry, newest)) newest = entry;
+    }
+    return newest;
+  }
+
   markDelivered(peer: string, entries: readonly ReplicaEntry[]): void {
     const hints = this.byPeer.get(peer);
     if (hints === undefined) return;

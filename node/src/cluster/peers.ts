@@ -185,10 +185,10 @@ export class Peers {
   }
 
   /** A peer's copy of `key` (value or tombstone), or undefined when it has none. */
-  async read(address: string, key: string): Promise<ReplicaEntry | undefined> {
-    const response = await this.call(address, `/v1/internal/entries/${encodeURIComponent(key)}`, {
-      headers: this.headers(),
-    });
+  /** A member's copy of `key`; with `withHints`, or the newest hint it holds for the key. */
+  async read(address: string, key: string, withHints = false): Promise<ReplicaEntry | undefined> {
+    const path = `/v1/internal/entries/${encodeURIComponent(key)}${withHints ? '?hints=1' : ''}`;
+    const response = await this.call(address, path, { headers: this.headers() });
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw new PeerError(address, `read answered ${response.status}`);
     return decodeEntries(response.body, 1)[0];

@@ -2,7 +2,8 @@
  * GET (and HEAD) /v1/internal/entries/{key} straight from node:http, like apply-handler.ts:
  * a quorum read asks the second replica for its copy on every GET, and express's router cost
  * more than the read (bench:cluster, the client's GET). The peer credential is required; the
- * answer is the node's own copy as one entry frame (value or tombstone), or 404.
+ * answer is the node's own copy as one entry frame (value or tombstone), or 404; with
+ * `?hints=1`, a newer hint it holds for the key instead (a fallback answering for an owner).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { encodeEntries, ENTRIES_CONTENT_TYPE } from '../cluster/entry-frames.js';
@@ -39,7 +40,8 @@ export function createEntriesHandler(
       ctx.checkPeer(req.headers.authorization);
       ctx.learnEpoch(req.headers);
       const key = decodeKey(segment);
-      const entry = ctx.cluster.readLocal(key);
+      const url = req.url as string;
+      const entry = ctx.cluster.readLocal(key, url.endsWith('?hints=1'));
       if (entry === undefined)
         throw new ApiError(404, 'NOT_FOUND', `key ${JSON.stringify(key)} not held here`);
       const body = encodeEntries([entry]);
