@@ -380,3 +380,29 @@ test("with an owner dead, a quorum read asks the fallback holding the other owne
   // The primary took v2 on the way.
   for (const key of keys) expect([key, text(await copyOf(cluster, primary, key))]).toEqual([key, 'v2']);
 });
+
+test("a write's TTL runs from when the cluster received it, not from when a failed-over forward landed", async () => {
+  const { cluster, ids, pause } = await startCluster(3, 2, [
+    '--anti-entropy-interval-ms',
+    '0',
+    '--replica-timeout-ms',
+    '1000',
+  ]);
+  const [primary, second, other] = ids;
+  const [key] = keysOwnedBy(cluster, 'ttl-forward', 1, [primary, second], other);
+  pause(primary);
+  // Through a non-owner: it waits out the primary (3 replica timeouts), then the second owner
+  // coordinates the write.
+  const sentAt = Date.now();
+  const written = await request(cluster, other, key, {
+    method: 'PUT',
+    body: 'v',
+    headers: { 'x-ttl-ms': '60000' },
+  });
+  expect(written.status).toBe(201);
+  expect(Date.now() - sentAt).toBeGreaterThan(2_000); // the failover did happen
+  const read = await fetch(`${cluster.url(second)}/v1/keys/${key}`, { headers: { 'x-consistency': 'one' } });
+  const remaining = Number(read.headers.get('x-ttl-ms'));
+  // Expiry no later than the client asked, counted from its send (plus scheduling slack).
+  expect(remaining + (Date.now() - sentAt)).toBeLessThanOrEqual(60_000 + 1_500);
+}, 60_000);

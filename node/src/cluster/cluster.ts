@@ -49,7 +49,7 @@ import {
   ShareRecovery,
   type ShareAnswer,
 } from './share-recovery.js';
-import { PeerError, type Peers } from './peers.js';
+import { HEADER_RECEIVED_AT, PeerError, type Peers } from './peers.js';
 import { supersedes, type Replica, type ReplicaEntry } from './replica.js';
 
 /** How long a member that failed a call is skipped; hint delivery keeps probing it meanwhile. */
@@ -67,6 +67,8 @@ export interface KeyRequest {
   value?: Buffer;
   contentType?: string;
   ttlMs?: number;
+  /** When the first node received the request (ms since the epoch): a TTL runs from then. */
+  receivedAt: number;
   /** Set when another node forwarded this request: coordinate here, never forward again. */
   forwarded: boolean;
   /** When the sender gives up (ms since the epoch; Infinity: never): a forward carries it on. */
@@ -342,7 +344,7 @@ export class Cluster {
       this.address(id),
       method,
       request.path,
-      request.passHeaders,
+      { ...request.passHeaders, [HEADER_RECEIVED_AT]: String(request.receivedAt) },
       request.value,
       request.deadline,
     );
@@ -372,7 +374,8 @@ export class Cluster {
     checkWritePreconditions(replica.store, request.key, request.conditions);
     const outcome = replica.store.set(request.key, request.value ?? new Uint8Array(0), {
       contentType: request.contentType,
-      ttlMs: request.ttlMs,
+      // From when the first node received it: a forward that failed over does not extend it.
+      expiresAt: request.ttlMs === undefined ? undefined : request.receivedAt + request.ttlMs,
     });
     replica.wrote(request.key);
     const entry = replica.read(request.key) as ReplicaEntry;

@@ -24,6 +24,11 @@ export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
  */
 export const HEADER_DEADLINE = 'x-ringcache-deadline';
 /**
+ * When the first node received a forwarded key request (ms since the epoch), so a write's
+ * X-TTL-Ms runs from then on whichever node coordinates it. Honoured from peers only.
+ */
+export const HEADER_RECEIVED_AT = 'x-ringcache-received-at';
+/**
  * The sender's peer credential on a forwarded key request, whose Authorization is the client's:
  * only with it is HEADER_FORWARDED honoured, so a client cannot make a replica coordinate in
  * the primary's place.

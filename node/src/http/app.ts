@@ -304,5 +304,6 @@ function clusterBatchContext(ctx: AppContext, req: Request): ClusterBatchContext
     cluster: ctx.cluster,
     consistency: parseConsistency(consistencyHeader, ctx.config.consistency),
     passHeaders,
+    receivedAt: Math.floor(ctx.now()),
   };
 }

@@ -23,6 +23,8 @@ export interface ClusterBatchContext {
   consistency: Consistency;
   /** The batch request's headers an entry's forwarded request keeps (authorization, x-consistency). */
   passHeaders: Record<string, string>;
+  /** When the batch arrived (ms since the epoch): its entries' TTLs run from then. */
+  receivedAt: number;
 }
 
 export async function clusterBatchGet(ctx: ClusterBatchContext, keys: readonly string[]): Promise<Frame[]> {
@@ -103,6 +105,7 @@ function keyRequest(
     value: value === undefined ? undefined : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
     forwarded: false,
     deadline: Infinity,
+    receivedAt: ctx.receivedAt,
     passHeaders: { ...ctx.passHeaders, ...entryHeaders },
     path: KEYS_PREFIX + encodeURIComponent(key),
   };

@@ -11,7 +11,12 @@ import type { TokenCheck } from './auth.js';
 import type { NodeMetrics } from './metrics.js';
 import type { Logger } from '../log.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { HEADER_DEADLINE, HEADER_FORWARDED, HEADER_PEER_AUTHORIZATION } from '../cluster/peers.js';
+import {
+  HEADER_DEADLINE,
+  HEADER_FORWARDED,
+  HEADER_PEER_AUTHORIZATION,
+  HEADER_RECEIVED_AT,
+} from '../cluster/peers.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import {
@@ -196,6 +201,8 @@ export function createKeyHandler(
     const fromPeer =
       headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
     const deadline = parseDeadline(headers[HEADER_DEADLINE] as string | undefined);
+    const forwardedAt = fromPeer ? Number(headers[HEADER_RECEIVED_AT]) : NaN;
+    const receivedAt = Number.isSafeInteger(forwardedAt) ? forwardedAt : Math.floor(ctx.now());
     // Where this node decides the write, a precondition that fails whatever the other replicas
     // hold is answered before the body is read; the rest is decided on the newest copy.
     if (
@@ -215,6 +222,7 @@ export function createKeyHandler(
           conditions,
           value,
           ttlMs,
+          receivedAt,
           contentType: headers['content-type'],
           forwarded: fromPeer,
           deadline,
