@@ -6,8 +6,8 @@
  *   pods are Ready, as many as the replication factor (or every wanted replica, if fewer).
  * - Progressing: a change is under way (the StatefulSet resized, a ring published, or a wait on
  *   pods and hand-offs); False once the pass found nothing to do.
- * - Degraded: something needs a person: the spec is invalid, the pass failed, or a ring member's
- *   pod is not Ready.
+ * - Degraded: something needs a person: the spec is invalid, the pass failed, members refused
+ *   the published ring as coming from a deposed publisher, or a ring member's pod is not Ready.
  * - RingConverged: every member of the published ring runs its epoch and has finished its
  *   hand-off.
  * - Ready: the summary that generic tools wait on (`kubectl wait --for=condition=Ready`,
@@ -26,6 +26,8 @@ export interface ObservedState {
   specError?: string;
   /** The pass failed with this message (after observing what is below, if anything). */
   reconcileError?: string;
+  /** Members that refused the published ring with DEPOSED_PUBLISHER, and the first one's reason. */
+  deposed?: { members: readonly string[]; message: string };
   desiredReplicas: number;
   replicationFactor: number;
   ring: RingDocument | undefined;
@@ -186,6 +188,14 @@ function fromState(o: ObservedState): Fresh[] {
       observedGeneration: g,
       reason: 'ReconcileError',
       message: o.reconcileError,
+    };
+  } else if (o.deposed !== undefined && o.deposed.members.length > 0) {
+    degraded = {
+      type: 'Degraded',
+      status: 'True',
+      observedGeneration: g,
+      reason: 'PublisherDeposed',
+      message: `ring epoch ${o.ring?.epoch ?? 0} refused by ${o.deposed.members.join(', ')} as from a deposed publisher: ${o.deposed.message}`,
     };
   } else if (notReady.length > 0) {
     degraded = {

@@ -53,6 +53,7 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
       memberAddress: config.memberAddress,
     },
     leadership,
+    (atLeast) => elector?.raiseTransitions(atLeast) ?? Promise.resolve(undefined),
   );
   const controller = new Controller(
     client,
@@ -82,6 +83,8 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
       },
       onStoppedLeading: () => {
         metrics.isLeader.set(0);
+        // The epochs were this replica's view while it led: a stand-by publishes none.
+        metrics.ringEpoch.reset();
         stopping = controller.stop();
       },
     },

@@ -155,3 +155,32 @@ test('a long message is cut to what the API accepts, saying how much was left ou
   expect(cut).toMatch(/ \.\.\. \(\d+ more characters\)$/);
   expect(shortened('short')).toBe('short');
 });
+
+test('members refusing the ring as from a deposed publisher: Degraded, saying who and why', () => {
+  const message = 'publisher b (lease transitions 0) was deposed by a (lease transitions 0)';
+  const conditions = computeConditions(
+    observed({
+      ring: ring(8, ['active', 'active', 'joining']),
+      readyPods: ['demo-0', 'demo-1', 'demo-2'],
+      reports: new Map([
+        ['demo-0', { epoch: 7, handoffComplete: true }],
+        ['demo-1', { epoch: 7, handoffComplete: true }],
+        ['demo-2', { epoch: 8, handoffComplete: true }],
+      ]),
+      actions: [{ kind: 'wait', reason: 'waiting for demo-0, demo-1 to finish the hand-off of epoch 8' }],
+      deposed: { members: ['demo-0', 'demo-1'], message },
+    }),
+    [],
+    T1,
+  );
+  const degraded = conditions.find((c) => c.type === 'Degraded')!;
+  expect(degraded).toMatchObject({
+    status: 'True',
+    reason: 'PublisherDeposed',
+    message: `ring epoch 8 refused by demo-0, demo-1 as from a deposed publisher: ${message}`,
+  });
+  expect(conditions.find((c) => c.type === 'Ready')).toMatchObject({
+    status: 'False',
+    reason: 'PublisherDeposed',
+  });
+});

@@ -174,6 +174,20 @@ test('NOTES.txt without a CacheCluster tells how to create one, reach it and get
   expect(out).toContain("TOKEN=$(kubectl -n default get secret demo-auth -o jsonpath='{.data.token}' | base64 -d)");
 });
 
+test('NOTES.txt with operator.watchNamespace points at the watched namespace, where the CacheCluster is', async () => {
+  const args = ['install', 'watched', chartDir, ...kube(), '--namespace', 'ops', '--dry-run=client', '--set', 'operator.watchNamespace=apps'];
+  const out = await helm.ok([...args, '--set', 'cacheCluster.enabled=true']);
+  expect(out).toContain('It reconciles CacheClusters in apps.');
+  expect(out).toContain('CacheCluster demo was created with the release, in namespace apps:');
+  expect(out).toContain('kubectl -n apps wait --for=condition=Ready cachecluster/demo --timeout=5m');
+  expect(out).toContain('helm test watched -n ops');
+  expect(out).toContain('http://demo.apps.svc:8080');
+  expect(out).toContain("TOKEN=$(kubectl -n apps get secret demo-auth -o jsonpath='{.data.token}' | base64 -d)");
+  const created = await helm.ok(args);
+  expect(created).toContain('metadata: { name: demo, namespace: apps }');
+  expect(created).toContain('kubectl -n apps wait --for=condition=Ready cachecluster/demo --timeout=5m');
+});
+
 test('every object of the chart with every option on passes a server-side dry run', async () => {
   const ns = 'dry-run';
   await api.apply({
@@ -184,15 +198,21 @@ test('every object of the chart with every option on passes a server-side dry ru
   const objs = parseManifests(
     await helm.ok(['template', 'dry', chartDir, '--namespace', ns, '-f', join(chartDir, 'ci/all-on-values.yaml')]),
   );
-  // The values watch one namespace: the operator's rules are a Role there, so it must exist.
+  // The values watch one namespace: the operator's rules are a Role there, and the chart's
+  // CacheCluster and its test pod go there, so it must exist.
   const watched = find(objs, 'Deployment').metadata.annotations!['ringcache.io/watch-namespace'];
   expect(watched).toBe('apps');
-  await api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: watched } });
+  await api.apply({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: watched, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+  });
   // No Prometheus Operator here: the ServiceMonitor's kind is unknown to this API server.
   const rest = objs.filter((o) => o.kind !== 'ServiceMonitor');
   expect(rest.length).toBe(objs.length - 1);
   // The test pod is dry-run directly: Pod Security admission checks it against `restricted`.
-  expect(find(rest, 'Pod').metadata.namespace).toBe(ns);
+  expect(find(rest, 'Pod').metadata.namespace).toBe(watched);
+  expect(find(rest, 'CacheCluster').metadata.namespace).toBe(watched);
   for (const obj of rest) await api.apply(obj, { dryRun: true });
   // The control: the same pod made privileged is refused, so the dry run above did check it.
   const privileged = structuredClone(find(rest, 'Pod'));

@@ -205,8 +205,9 @@ test('every option on: ServiceMonitor, dashboard, CacheCluster and the helm test
   expect(monitor.spec.selector.matchLabels).toEqual(find(objs, 'Service').spec.selector);
   expect(monitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '15s', scrapeTimeout: '5s' }]);
 
+  // The operator watches only namespace apps: the chart's cluster and its test pod go there.
   const cluster = find(objs, 'CacheCluster');
-  expect(cluster.metadata).toMatchObject({ name: 'orders', namespace: 'ns' });
+  expect(cluster.metadata).toMatchObject({ name: 'orders', namespace: 'apps' });
   expect(cluster.spec).toEqual({
     image: 'registry.example.com/ringcache:0.1.0-test',
     // The chart's pull secrets reach the cache nodes' pods through the spec.
@@ -221,12 +222,13 @@ test('every option on: ServiceMonitor, dashboard, CacheCluster and the helm test
   });
 
   const test = find(objs, 'Pod');
+  expect(test.metadata.namespace).toBe('apps');
   expect(test.metadata.annotations?.['helm.sh/hook']).toBe('test');
   const tc = test.spec.containers[0];
   expect(tc.image).toBe('registry.example.com/ringcache:0.1.0-test');
   expect(tc.env).toEqual(
     expect.arrayContaining([
-      { name: 'CLUSTER_HOST', value: 'orders.ns.svc:8080' },
+      { name: 'CLUSTER_HOST', value: 'orders.apps.svc:8080' },
       { name: 'RINGCACHE_TOKEN', valueFrom: { secretKeyRef: { name: 'orders-token', key: 'token' } } },
     ]),
   );
@@ -242,6 +244,27 @@ test('the helm test pod reads the generated token Secret when the cluster names 
   });
   expect(find(objs, 'CacheCluster').spec.image).toBe('ringcache:0.1.0');
   expect(find(objs, 'CacheCluster').spec.imagePullSecrets).toBeUndefined();
+  // Watching every namespace, the cluster and its test pod stay in the release namespace.
+  expect(find(objs, 'CacheCluster').metadata.namespace).toBe('ns');
+  expect(find(objs, 'Pod').metadata.namespace).toBe('ns');
+  expect(env).toContainEqual({ name: 'CLUSTER_HOST', value: 'demo.ns.svc:8080' });
+});
+
+test('names stay within 63 characters: the metrics Service at the longest fullnameOverride and release name', async () => {
+  const longest = 'f'.repeat(46);
+  const byOverride = find(await render('--set', `fullnameOverride=${longest}`), 'Service').metadata.name;
+  expect(byOverride).toBe(`${longest}-operator-metrics`);
+  expect(byOverride.length).toBe(63);
+  const tooLong = await helm.run(['template', 'rel', chartDir, '--set', `fullnameOverride=${longest}f`]);
+  expect(tooLong.code).not.toBe(0);
+  expect(tooLong.stderr).toContain("at '/fullnameOverride': maxLength: got 47, want 46");
+  // Helm allows release names of 53 characters: the operator's name is cut to 63, and the
+  // Service's base to 55 before "-metrics".
+  const release = 'r'.repeat(53);
+  const objs = parseManifests(await helm.ok(['template', release, chartDir, '--namespace', 'ns']));
+  // (A Service name is a DNS label; the other kinds allow 253.)
+  expect(find(objs, 'Deployment').metadata.name).toBe(`${release}-ringcache`);
+  expect(find(objs, 'Service').metadata.name).toBe(`${release}-r-metrics`);
 });
 
 test('the dashboard is valid JSON and shows only metrics the node exports', async () => {

@@ -31,6 +31,23 @@ The operator's objects: Deployment, Service, RBAC and its Lease.
 {{- end }}
 
 {{/*
+The operator's metrics Service: the operator name cut to 55 characters first, so that with
+"-metrics" it stays within the 63 a Service name may have.
+*/}}
+{{- define "ringcache.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "ringcache.operatorName" . | trunc 55 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Where the optional CacheCluster (and its helm test pod) goes: the namespace the operator watches
+when operator.watchNamespace names one (elsewhere it would never be reconciled), else the
+release namespace.
+*/}}
+{{- define "ringcache.cacheClusterNamespace" -}}
+{{- .Values.operator.watchNamespace | default .Release.Namespace }}
+{{- end }}
+
+{{/*
 Create chart name and version as used by the chart label.
 */}}
 {{- define "ringcache.chart" -}}

@@ -7,6 +7,7 @@
 import { paths, type KubeClient } from '../kube/client.js';
 import type { Logger } from '../../../node/src/log.js';
 import { decideLease, recordKey, releasedSpec, renewDeadlinePassed, type LeaseSpec } from './decision.js';
+import { raiseTransitions } from './publisher.js';
 
 export interface ElectorOptions {
   namespace: string;
@@ -59,6 +60,53 @@ export class LeaderElector {
   /** Who publishes: stamped into every ring document while this candidate leads. */
   leadership(): Leadership {
     return { holder: this.options.identity, leaseTransitions: this.transitions };
+  }
+
+  /**
+   * Raises the Lease's leaseTransitions to at least `atLeast` while this candidate holds it, so
+   * that nodes holding a ring from an earlier Lease (one deleted and created afresh) accept the
+   * rings it publishes (leader/publisher.ts). Written with the resourceVersion read: a renewal
+   * that wrote first makes it read again. Answers the leadership to publish under, or undefined
+   * when this candidate does not hold the Lease.
+   */
+  async raiseTransitions(atLeast: number): Promise<Leadership | undefined> {
+    const { namespace, name, identity } = this.options;
+    const path = paths.lease(namespace, name);
+    for (let attempt = 1; ; attempt++) {
+      if (!this.isLeader()) return undefined;
+      const lease = (await this.client.get(path)) as LeaseObject | undefined;
+      const decision = raiseTransitions(lease?.spec ?? (lease ? {} : undefined), identity, atLeast);
+      if (decision.kind === 'not-holder') return undefined;
+      if (decision.kind === 'enough') {
+        this.transitions = Math.max(this.transitions, decision.leaseTransitions);
+        return this.isLeader() ? this.leadership() : undefined;
+      }
+      const answer = await this.client.call({
+        method: 'PUT',
+        path,
+        body: {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: lease!.metadata,
+          spec: decision.spec,
+        },
+        timeoutMs: this.options.renewDeadlineMs,
+      });
+      if (answer.status === 200) {
+        this.transitions = atLeast;
+        this.log.warn('raised the Lease transitions above a ring publisher on record', {
+          lease: `${namespace}/${name}`,
+          from: lease!.spec?.leaseTransitions ?? 0,
+          leaseTransitions: atLeast,
+        });
+        return this.isLeader() ? this.leadership() : undefined;
+      }
+      if (answer.status !== 409 || attempt >= 3) {
+        throw new Error(
+          `raising the transitions of Lease ${namespace}/${name} to ${atLeast}: ${answer.status} ${answer.body?.message ?? answer.text}`,
+        );
+      }
+    }
   }
 
   start(): void {

@@ -76,12 +76,30 @@ export async function nodeRing(
   }
 }
 
-export type PushResult = 'installed' | 'newer' | 'failed';
+export type PushResult = 'installed' | 'newer' | 'deposed' | 'failed';
 
 /**
- * PUT /v1/ring. 409 means the node already has this epoch or a newer one: as good as installed
- * for this document (the caller re-reads the nodes' epochs).
+ * What a node's answer to PUT /v1/ring means. 409 STALE_RING: the node already has this epoch or
+ * a newer one, as good as installed for this document (the caller re-reads the nodes' epochs).
+ * 409 DEPOSED_PUBLISHER: the node holds a ring from a publisher that deposes ours (a later
+ * Lease term, or an earlier Lease whose count this one has not passed): no epoch will do until
+ * the Lease is raised past it. Pure.
  */
+export function pushOutcome(status: number, text: string): { result: PushResult; detail?: string } {
+  if (status === 200) return { result: 'installed' };
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+  } catch {
+    // Not JSON (a proxy's plain-text answer): told as is below.
+  }
+  const message = typeof error?.message === 'string' ? error.message : text.slice(0, 300);
+  if (status === 409 && error?.code === 'DEPOSED_PUBLISHER') return { result: 'deposed', detail: message };
+  if (status === 409) return { result: 'newer', detail: message };
+  return { result: 'failed', detail: `${status} ${text.slice(0, 300)}` };
+}
+
+/** PUT /v1/ring; see pushOutcome for what the answers mean. */
 export async function pushRing(
   target: NodeTarget,
   document: RingDocument,
@@ -96,9 +114,7 @@ export async function pushRing(
       timeoutMs,
       JSON.stringify(document),
     );
-    if (answer.status === 200) return { result: 'installed' };
-    if (answer.status === 409) return { result: 'newer', detail: answer.text };
-    return { result: 'failed', detail: `${answer.status} ${answer.text.slice(0, 300)}` };
+    return pushOutcome(answer.status, answer.text);
   } catch (err) {
     return { result: 'failed', detail: (err as Error).message };
   }

@@ -34,6 +34,7 @@ import { memberStatuses, nextScalingAction, type NodeReport, type ScalingAction 
 import { SpecError, clusterContext, specWarnings } from '../spec.js';
 import type { CacheCluster, ClusterContext, Condition } from '../types.js';
 import type { Leadership } from '../leader/elector.js';
+import { restamped, transitionsNeeded, type Publisher } from '../leader/publisher.js';
 import type { EventRecorder, EventTarget } from './events.js';
 import type { OperatorMetrics } from './metrics.js';
 import { nodeReport, nodeRing, pushRing, type NodeTarget } from './nodes.js';
@@ -52,7 +53,19 @@ export const FIELD_MANAGER = 'ringcache-operator';
 const MAX_ACTIONS = 6;
 
 /** Event reasons that describe a lasting state rather than an action: told once while it lasts. */
-const STATE_REASONS = new Set(['Waiting', 'SpecWarning', 'ReconcileError', 'InvalidSpec']);
+const STATE_REASONS = new Set([
+  'Waiting',
+  'SpecWarning',
+  'ReconcileError',
+  'InvalidSpec',
+  'PublisherDeposed',
+]);
+
+/** A member that refused a ring with DEPOSED_PUBLISHER, and the node's message. */
+interface Refusal {
+  id: string;
+  message: string;
+}
 
 export class NotLeaderError extends Error {
   constructor() {
@@ -84,6 +97,11 @@ export class Reconciler {
     private readonly options: ReconcilerOptions,
     /** The Lease holder while this operator leads, else undefined. */
     private readonly leadership: () => Leadership | undefined,
+    /**
+     * Raises the Lease's leaseTransitions to at least the given count (LeaderElector
+     * .raiseTransitions): the leadership to publish under, or undefined when not the leader.
+     */
+    private readonly raiseTransitions: (atLeast: number) => Promise<Leadership | undefined>,
   ) {}
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -182,17 +200,37 @@ export class Reconciler {
         observed.ring = ring;
       }
     }
+    // A Lease created afresh (the operator re-installed, its namespace deleted) counts fewer
+    // transitions than the publisher on record: nodes would refuse every ring published under it.
+    await this.fence([ring?.publisher]);
+    // Members that refused the ring now in `ring` as from a deposed publisher.
+    let deposed: Refusal[] = [];
     if (ring !== undefined) {
       // A member behind the published epoch (a push that failed, a restarted node) gets it again.
       const current = ring;
       const lagging = current.members.filter((m) => (reports.get(m.id)?.epoch ?? -1) < current.epoch);
       if (lagging.length > 0) {
-        await this.push(
+        deposed = await this.push(
           current,
           lagging.map((m) => m.id),
           targetOf,
           tokens.peer,
         );
+        if (deposed.length > 0) {
+          const again = await this.republish(ctx, current, deposed, reports, ringVersion, targetOf, tokens);
+          if (again !== undefined) {
+            ({ version: ringVersion, deposed } = again);
+            ring = again.document;
+            observed.ring = ring;
+            await this.tell(
+              key,
+              target,
+              'Warning',
+              'RingRepublished',
+              `ring epoch ${current.epoch} was refused by ${again.refusedBy.join(', ')} as from a deposed publisher; published again as epoch ${ring.epoch} under ${ring.publisher!.holder} (lease transitions ${ring.publisher!.leaseTransitions})`,
+            );
+          }
+        }
         reports = await this.reports(asked, targetOf, tokens.client);
       }
     }
@@ -217,7 +255,13 @@ export class Reconciler {
       actions.push(action);
       if (action.kind === 'wait' || action.kind === 'steady') break;
       if (action.kind === 'publish-ring') {
-        ringVersion = await this.publish(ctx, action.document, ringVersion, targetOf, tokens.peer);
+        ({ version: ringVersion, deposed } = await this.publish(
+          ctx,
+          action.document,
+          ringVersion,
+          targetOf,
+          tokens.peer,
+        ));
         ring = action.document;
         await this.tell(key, target, 'Normal', 'RingPublished', describe(action));
       } else {
@@ -242,13 +286,74 @@ export class Reconciler {
       [...reports].map(([id, r]) => [id, { epoch: r.epoch, handoffComplete: r.handoffComplete }]),
     );
     Object.assign(observed, { ring, reports: simpleReports, actions });
+    if (deposed.length > 0) {
+      observed.deposed = { members: deposed.map((r) => r.id), message: deposed[0].message };
+      await this.tell(
+        key,
+        target,
+        'Warning',
+        'PublisherDeposed',
+        `ring epoch ${ring?.epoch} refused by ${observed.deposed.members.join(', ')}: ${observed.deposed.message}`,
+      );
+    } else {
+      this.told.get(key)?.delete('PublisherDeposed');
+    }
     await this.writeStatus(cr, observed, pods.size);
-    if (ring !== undefined) this.metrics.ringEpoch.set({ namespace, cluster: name }, ring.epoch);
+    // Not after a loss of leadership during the pass: onStoppedLeading has cleared the gauge.
+    if (ring !== undefined && this.leadership() !== undefined)
+      this.metrics.ringEpoch.set({ namespace, cluster: name }, ring.epoch);
     this.log.debug('reconciled', { cluster: key, actions: actions.map(describe) });
     // A later failure with the same message is news again.
     this.told.get(key)?.delete('ReconcileError');
     const changing = last.kind === 'wait' || actions.length > 1;
     return { requeueAfterMs: changing ? this.options.pollMs : this.options.resyncMs };
+  }
+
+  /**
+   * Raises the Lease past every publisher in `held` that would depose this leader (see
+   * leader/publisher.ts); the leadership to publish under.
+   */
+  private async fence(held: ReadonlyArray<Publisher | undefined>): Promise<Leadership> {
+    const leader = this.requireLeader();
+    const needed = transitionsNeeded(leader, held);
+    if (needed === undefined) return leader;
+    const raised = await this.raiseTransitions(needed);
+    if (raised === undefined) throw new NotLeaderError();
+    return raised;
+  }
+
+  /**
+   * Members refused the recorded ring as from a deposed publisher: they hold a ring from a
+   * publisher the record does not show (the record lost, or written under a Lease created afresh
+   * by an operator without this fence). Raise the Lease past what they hold and publish the
+   * record again, one epoch up, under it. Only once every member has finished its hand-off: a
+   * newer ring cuts a hand-off short. Undefined when it cannot be done (yet); the refusal then
+   * shows as Degraded.
+   */
+  private async republish(
+    ctx: ClusterContext,
+    ring: RingDocument,
+    refusals: readonly Refusal[],
+    reports: ReadonlyMap<string, NodeReport>,
+    resourceVersion: string | undefined,
+    targetOf: (id: string) => NodeTarget | undefined,
+    tokens: { peer?: string; client?: string },
+  ): Promise<
+    { document: RingDocument; version: string; deposed: Refusal[]; refusedBy: string[] } | undefined
+  > {
+    const held = await Promise.all(
+      refusals.map(async (r) => {
+        const target = targetOf(r.id);
+        return target && (await nodeRing(target, tokens.client, this.options.nodeTimeoutMs))?.publisher;
+      }),
+    );
+    if (held.some((p) => p === undefined)) return undefined;
+    const leader = await this.fence(held);
+    if (!ring.members.every((m) => reports.get(m.id)?.handoffComplete === true)) return undefined;
+    const document = restamped(ring, leader);
+    if (document === undefined) return undefined;
+    const { version, deposed } = await this.publish(ctx, document, resourceVersion, targetOf, tokens.peer);
+    return { document, version, deposed, refusedBy: refusals.map((r) => r.id) };
   }
 
   private requireLeader(): Leadership {
@@ -325,12 +430,14 @@ export class Reconciler {
     return out;
   }
 
+  /** PUT /v1/ring to each of `ids`; answers the members that refused it as from a deposed publisher. */
   private async push(
     document: RingDocument,
     ids: string[],
     targetOf: (id: string) => NodeTarget | undefined,
     peerToken: string | undefined,
-  ): Promise<void> {
+  ): Promise<Refusal[]> {
+    const deposed: Refusal[] = [];
     await Promise.all(
       ids.map(async (id) => {
         const target = targetOf(id);
@@ -338,8 +445,18 @@ export class Reconciler {
         const { result, detail } = await pushRing(target, document, peerToken, this.options.nodeTimeoutMs);
         if (result === 'failed')
           this.log.warn('ring push failed; retried next pass', { member: id, epoch: document.epoch, detail });
+        if (result === 'deposed') {
+          this.log.warn('ring refused: the node holds a ring from a publisher that deposes this one', {
+            member: id,
+            epoch: document.epoch,
+            publisher: document.publisher,
+            detail,
+          });
+          deposed.push({ id, message: detail ?? 'DEPOSED_PUBLISHER' });
+        }
       }),
     );
+    return deposed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
@@ -353,7 +470,7 @@ export class Reconciler {
     resourceVersion: string | undefined,
     targetOf: (id: string) => NodeTarget | undefined,
     peerToken: string | undefined,
-  ): Promise<string> {
+  ): Promise<{ version: string; deposed: Refusal[] }> {
     const version = await this.record(ctx, document, resourceVersion);
     this.metrics.ringPublications.inc({ namespace: ctx.namespace, cluster: ctx.name });
     this.log.info('ring published', {
@@ -361,13 +478,13 @@ export class Reconciler {
       epoch: document.epoch,
       members: document.members.map((m) => `${m.id}:${m.state}`),
     });
-    await this.push(
+    const deposed = await this.push(
       document,
       document.members.map((m) => m.id),
       targetOf,
       peerToken,
     );
-    return version;
+    return { version, deposed };
   }
 
   /**
@@ -414,6 +531,7 @@ export class Reconciler {
       actions: observed.actions ?? [],
       specError: observed.specError,
       reconcileError: observed.reconcileError,
+      deposed: observed.deposed,
     };
     const conditions = computeConditions(state, previous, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
     const status: Record<string, unknown> = {
