@@ -35,6 +35,13 @@ import {
   type RingDocument,
 } from '../ring/index.js';
 import { placementOf, type Placement } from './placement.js';
+import {
+  answersCounted,
+  answersNeeded,
+  readCandidates,
+  type ReadAnswer,
+  type ReadCandidate,
+} from './read-plan.js';
 import { AntiEntropy } from './anti-entropy-exchange.js';
 import { drainTargets, ringWithoutSelf } from './drain.js';
 import { handOff, newProgress, type HandoffProgress } from './handoff.js';
@@ -456,10 +463,10 @@ export class Cluster {
   /**
    * The newest copy among this node and the replicas `level` needs; on a local miss every
    * replica that is up is asked (a restarted primary is empty). A replica that fails is replaced
-   * by the next one not asked yet until the level has its answers or none is left; suspected
-   * ones are not asked (a read does not wait out a member known to be down). Under `one` and
-   * `quorum`, answers still missing are asked of fallback nodes for the hints they hold, since
-   * a write counts such a hint for an owner that is down. Stale owners that answered are
+   * by the next one not asked yet until the level has its answers or none is left. Under `one`
+   * and `quorum`, answers still missing are asked of fallback nodes for the hints they hold
+   * (a write counts such a hint for an owner that is down), then of suspected members
+   * (read-plan.ts). Stale owners that answered are
    * repaired, this node included. `answered` counts this node (if an owner in the read view),
    * the other owners of the read view that answered, and the fallbacks that answered for them.
    */
@@ -480,27 +487,31 @@ export class Cluster {
       const down = view.filter((id) => id !== selfId && this.suspected(id));
       if (down.length > 0) throw unavailableRead(key, down);
     }
-    const selfCounts = view.includes(selfId) ? 1 : 0;
-    const needed = level === 'all' ? others.length : Math.max(0, acksNeeded(level, view.length) - selfCounts);
-    // Owners that are up first (all of them on a miss), then fallbacks for the hints they hold
-    // (not under `all`, where hints do not count), then, if answers are still short, the
-    // suspected ones: waiting out a timeout beats failing a read a member could answer.
-    const up = (ids: string[]) => ids.filter((id) => !this.suspected(id));
-    const down = (ids: string[]) => ids.filter((id) => this.suspected(id));
-    const fallbacks = level === 'all' ? [] : this.fallbacks(key, replicas);
-    const asOwner = (id: string) => ({ id, withHints: false });
-    const asFallback = (id: string) => ({ id, withHints: true });
-    const candidates = [
-      ...up(others).map(asOwner),
-      ...up(fallbacks).map(asFallback),
-      ...(level === 'all' ? [] : [...down(others).map(asOwner), ...down(fallbacks).map(asFallback)]),
-    ];
+    const needed = answersNeeded(level, view, others, selfId);
+    // The owners that are up first (on a miss, all of them), and the rest of the plan
+    // (read-plan.ts: fallbacks, then suspected members) only if answers are still short: a
+    // healthy read does not even look its fallbacks up.
+    const plan = readCandidates(others, [], level, (id) => this.suspected(id));
+    const upOwners = plan.filter((c) => !this.suspected(c.id));
     const answers = await this.askInWaves(
       key,
-      candidates,
-      hit ? needed : Math.max(needed, up(others).length),
+      upOwners,
+      hit ? needed : Math.max(needed, upOwners.length),
       needed,
     );
+    const short = needed - answers.filter((a) => a.ok).length;
+    if (short > 0 && level !== 'all') {
+      const asked = new Set(answers.map((a) => a.id));
+      const rest = readCandidates(others, this.fallbacks(key, replicas), level, (id) => this.suspected(id));
+      answers.push(
+        ...(await this.askInWaves(
+          key,
+          rest.filter((c) => !asked.has(c.id)),
+          short,
+          short,
+        )),
+      );
+    }
     const ownerAnswers = answers.filter((a) => !a.withHints);
     if (level === 'all') {
       const silent = ownerAnswers.filter((a) => !a.ok && view.includes(a.id)).map((a) => a.id);
@@ -520,8 +531,7 @@ export class Cluster {
         }
       }
     }
-    const counted = answers.filter((a) => a.ok && (a.withHints || view.includes(a.id))).length;
-    const answered = Math.min(view.length, selfCounts + counted);
+    const answered = answersCounted(view, selfId, answers);
     return { entry: best, answered, needed: acksNeeded(level, view.length) };
   }
 
@@ -531,7 +541,7 @@ export class Cluster {
    */
   private async askInWaves(
     key: string,
-    candidates: readonly { id: string; withHints: boolean }[],
+    candidates: readonly ReadCandidate[],
     first: number,
     wanted: number,
   ): Promise<PeerAnswer[]> {
@@ -883,12 +893,8 @@ export class Cluster {
 }
 
 /** A member's answer to a read: its copy (undefined: none), or `ok` false when it failed. */
-interface PeerAnswer {
-  id: string;
-  /** Asked as a fallback, for a hint it holds as well as its own copy. */
-  withHints: boolean;
+interface PeerAnswer extends ReadAnswer {
   entry: ReplicaEntry | undefined;
-  ok: boolean;
 }
 
 /** What a read found: the newest copy, and how many owners of the read view answered of those the level needs. */
