@@ -258,7 +258,8 @@ test('a write the client retried elsewhere after a timeout does not run later on
   const keys = Array.from({ length: 400 }, (_, i) => `retried-${i}`)
     .filter((key) => ownersForWrite(ring, key)[0] === ids[0])
     .slice(0, 8);
-  const rc = client([c.nodes.get(ids[1])!.address], { timeoutMs: 2000, retries: 2 });
+  // Room for the retry: the node it reaches first waits out the paused primary (3 replica timeouts).
+  const rc = client([c.nodes.get(ids[1])!.address], { timeoutMs: 5000, retries: 2 });
   await rc.refreshRing();
   const primary = c.nodes.get(ids[0])!;
   primary.child.kill('SIGSTOP');

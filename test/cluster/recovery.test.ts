@@ -6,6 +6,9 @@
  */
 import { LocalCluster } from '../../node/src/local/local-cluster.js';
 import { startNodeProcess, waitFor } from '../support/node-process.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BATCH_CONTENT_TYPE, encodeFrames } from '../../node/src/http/batch-format.js';
 import { heldBy } from '../support/cluster-writer.js';
 import { buildRing, replicasOf } from '../../node/src/ring/index.js';
 
@@ -216,7 +219,10 @@ test('a member restarted without its ring refuses what peers forward to it, and 
   await cluster.stopNode(restarted, 'SIGKILL');
   await cluster.spawnNode(restarted, port); // listening, empty, and no ring given to it
 
-  // Through a node that owns none of them: the primary refuses (no ring), the other owner serves.
+  // Through a node that owns none of them: the primary refuses (no ring), the other owner serves
+  // (a HEAD too, although the refusal of a HEAD has no body to name NO_RING).
+  for (const key of keys)
+    expect([key, (await fetch(url(via, key), { method: 'HEAD' })).status]).toEqual([key, 200]);
   for (const key of keys) {
     const read = await fetch(url(via, key));
     expect([key, read.status, await read.text()]).toEqual([key, 200, 'v1']);
@@ -300,3 +306,45 @@ test('a node whose --ring-source has no ring, or does not listen, goes on alone 
     await Promise.all([lonely, ringless, asking].map((n) => n.stop('SIGKILL')));
   }
 });
+
+test('while its --ring-source lookup runs, a node answers key and batch requests 503 NO_RING, then serves alone', async () => {
+  // A source that fails (500, retried) until the test lets it say "no ring" (404).
+  let answer = 500;
+  const source = createServer((_req, res) => {
+    res.writeHead(answer, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+  const { port } = source.address() as AddressInfo;
+  const node = await startNodeProcess([], { RINGCACHE_RING_SOURCE: `127.0.0.1:${port}` });
+  try {
+    const refused = [
+      await fetch(`${node.url}/v1/keys/k`),
+      await fetch(`${node.url}/v1/keys/k`, { method: 'PUT', body: 'v' }),
+      await fetch(`${node.url}/v1/batch/get`, {
+        method: 'POST',
+        body: JSON.stringify({ keys: ['k'] }),
+        headers: { 'content-type': 'application/json' },
+      }),
+      await fetch(`${node.url}/v1/batch/set`, {
+        method: 'POST',
+        body: encodeFrames([{ header: { key: 'k' }, value: Buffer.from('v') }]),
+        headers: { 'content-type': BATCH_CONTENT_TYPE },
+      }),
+    ];
+    for (const response of refused) {
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('NO_RING');
+    }
+    answer = 404;
+    await waitFor(
+      'the lookup to end',
+      () => node.logs.some((l) => l.msg === 'ring lookup at start-up'),
+      30_000,
+    );
+    expect((await fetch(`${node.url}/v1/keys/k`, { method: 'PUT', body: 'v' })).status).toBe(201);
+  } finally {
+    await node.stop('SIGKILL');
+    await new Promise<void>((resolve) => source.close(() => resolve()));
+  }
+}, 60_000);

@@ -406,3 +406,38 @@ test("a write's TTL runs from when the cluster received it, not from when a fail
   // Expiry no later than the client asked, counted from its send (plus scheduling slack).
   expect(remaining + (Date.now() - sentAt)).toBeLessThanOrEqual(60_000 + 1_500);
 }, 60_000);
+
+test('a hint read from a fallback after its value expired is not served', async () => {
+  // A short tombstone grace stands in for an owner down longer than the default ten minutes.
+  const { cluster, ids } = await startCluster(3, 2, [
+    '--anti-entropy-interval-ms',
+    '0',
+    '--tombstone-grace-ms',
+    '1000',
+    '--expiry-interval-ms',
+    '50',
+  ]);
+  const [primary, second, fallback] = ids;
+  const keys = keysOwnedBy(cluster, 'expired-hint', 5, [primary, second], fallback);
+  await cluster.stopNode(second, 'SIGKILL');
+  // Each write is held by the primary and, as a hint for the dead owner, by the fallback.
+  for (const key of keys) {
+    const written = await request(cluster, primary, key, {
+      method: 'PUT',
+      body: 'short-lived',
+      headers: { 'x-ttl-ms': '300' },
+    });
+    expect(written.status).toBe(201);
+  }
+  // Past the expiry and the grace of the primary's own tombstones: only the hints are left.
+  const tombstones = async () => {
+    const status = (await (await fetch(`${cluster.url(primary)}/v1/status`)).json()) as {
+      cluster: { tombstones: { held: number; dropped: number } };
+    };
+    return status.cluster.tombstones.held;
+  };
+  await waitFor('the values to expire on the primary', async () => (await tombstones()) === keys.length);
+  await waitFor('their tombstones to be pruned', async () => (await tombstones()) === 0);
+  for (let round = 0; round < 2; round++)
+    for (const key of keys) expect([key, (await request(cluster, primary, key)).status]).toEqual([key, 404]);
+});

@@ -56,8 +56,8 @@ import {
   ShareRecovery,
   type ShareAnswer,
 } from './share-recovery.js';
-import { HEADER_RECEIVED_AT, PeerError, type Peers } from './peers.js';
-import { supersedes, type Replica, type ReplicaEntry } from './replica.js';
+import { HEADER_ELAPSED, PeerError, type Peers } from './peers.js';
+import { asOf, supersedes, type Replica, type ReplicaEntry } from './replica.js';
 
 /** How long a member that failed a call is skipped; hint delivery keeps probing it meanwhile. */
 const SUSPECT_MS = 2000;
@@ -74,7 +74,7 @@ export interface KeyRequest {
   value?: Buffer;
   contentType?: string;
   ttlMs?: number;
-  /** When the first node received the request (ms since the epoch): a TTL runs from then. */
+  /** When the first node received the request, on this node's clock (ms): a TTL runs from then. */
   receivedAt: number;
   /** Set when another node forwarded this request: coordinate here, never forward again. */
   forwarded: boolean;
@@ -151,6 +151,8 @@ export class Cluster {
   private rebalancing: Promise<void> | undefined;
   /** Members that failed a call recently, until when: calls skip them instead of waiting out a timeout each. */
   private readonly suspects = new Map<string, number>();
+  /** When a read last asked a suspected member anyway (mayProbe). */
+  private readonly probedAt = new Map<string, number>();
   private readonly stalls: StallDetector;
 
   constructor(private readonly options: ClusterOptions) {
@@ -264,7 +266,7 @@ export class Cluster {
    */
   readLocal(key: string, withHints = false): ReplicaEntry | undefined {
     const own = this.options.replica.read(key);
-    const hint = withHints ? this.hints.newestFor(key) : undefined;
+    const hint = withHints ? asOf(this.hints.newestFor(key), this.options.now()) : undefined;
     return hint !== undefined && supersedes(hint, own) ? hint : own;
   }
 
@@ -351,13 +353,21 @@ export class Cluster {
       this.address(id),
       method,
       request.path,
-      { ...request.passHeaders, [HEADER_RECEIVED_AT]: String(request.receivedAt) },
+      {
+        ...request.passHeaders,
+        [HEADER_ELAPSED]: String(Math.max(0, this.options.now() - request.receivedAt)),
+      },
       request.value,
       request.deadline,
     );
-    // A member restarted without its ring yet refuses; the next replica serves instead.
-    if (response.status === 503 && errorCodeOf(response.body) === 'NO_RING')
-      throw new PeerError(this.address(id), 'has no ring yet');
+    // A 503 from a node with no ring (NO_RING: restarted, its ring not back yet; a HEAD's
+    // answer has no body to say so) or from its connection limits carries no epoch: the next
+    // replica serves instead. A 503 from the coordination itself carries one and is passed on.
+    if (response.status === 503 && response.headers['x-ringcache-epoch'] === undefined)
+      throw new PeerError(
+        this.address(id),
+        `answered 503 without a ring epoch (${errorCodeOf(response.body) ?? 'no body'})`,
+      );
     const headers: string[] = [];
     for (const name of ['content-type', 'etag', 'x-ttl-ms', 'allow', 'www-authenticate']) {
       const value = response.headers[name];
@@ -488,29 +498,36 @@ export class Cluster {
       if (down.length > 0) throw unavailableRead(key, down);
     }
     const needed = answersNeeded(level, view, others, selfId);
+    const neededInAll = acksNeeded(level, view.length);
+    let fallbacks: string[] = [];
+    const counted = (answers: readonly PeerAnswer[]) => answersCounted(view, selfId, answers, fallbacks);
     // The owners that are up first (on a miss, all of them), and the rest of the plan
     // (read-plan.ts: fallbacks, then suspected members) only if answers are still short: a
     // healthy read does not even look its fallbacks up.
-    const plan = readCandidates(others, [], level, (id) => this.suspected(id));
-    const upOwners = plan.filter((c) => !this.suspected(c.id));
+    const upOwners = readCandidates(others, [], level, (id) => this.suspected(id)).filter(
+      (c) => !this.suspected(c.id),
+    );
     const answers = await this.askInWaves(
       key,
       upOwners,
       hit ? needed : Math.max(needed, upOwners.length),
-      needed,
+      (so) => (level === 'all' ? needed - so.filter((a) => a.ok).length : neededInAll - counted(so)),
     );
-    const short = needed - answers.filter((a) => a.ok).length;
-    if (short > 0 && level !== 'all') {
+    if (level !== 'all' && counted(answers) < neededInAll) {
+      fallbacks = this.fallbacks(key, replicas);
       const asked = new Set(answers.map((a) => a.id));
-      const rest = readCandidates(others, this.fallbacks(key, replicas), level, (id) => this.suspected(id));
-      answers.push(
-        ...(await this.askInWaves(
-          key,
-          rest.filter((c) => !asked.has(c.id)),
-          short,
-          short,
-        )),
+      // A suspected member is asked at most once a suspicion period: a read that needs it
+      // waits out one timeout, not every read while it is down.
+      const rest = readCandidates(others, fallbacks, level, (id) => this.suspected(id)).filter(
+        (c) => !asked.has(c.id) && (!this.suspected(c.id) || this.mayProbe(c.id)),
       );
+      const more = await this.askInWaves(
+        key,
+        rest,
+        neededInAll - counted(answers),
+        (so) => neededInAll - counted([...answers, ...so]),
+      );
+      answers.push(...more);
     }
     const ownerAnswers = answers.filter((a) => !a.withHints);
     if (level === 'all') {
@@ -531,40 +548,48 @@ export class Cluster {
         }
       }
     }
-    const answered = answersCounted(view, selfId, answers);
-    return { entry: best, answered, needed: acksNeeded(level, view.length) };
+    return { entry: best, answered: counted(answers), needed: neededInAll };
   }
 
   /**
    * Asks `candidates` in order for their copy of `key` (a fallback, `withHints`, for a hint it
-   * holds too): `first` at once, then as many as answers are still short of `wanted`.
+   * holds too; a copy past its expiry comes back as a tombstone): `first` at once, then as many
+   * as `short` says are still missing after each wave.
    */
   private async askInWaves(
     key: string,
     candidates: readonly ReadCandidate[],
     first: number,
-    wanted: number,
+    short: (answers: readonly PeerAnswer[]) => number,
   ): Promise<PeerAnswer[]> {
     const queue = [...candidates];
     const answers: PeerAnswer[] = [];
-    let ok = 0;
-    for (let wave = first; wave > 0 && queue.length > 0; wave = wanted - ok) {
+    for (let wave = first; wave > 0 && queue.length > 0; wave = short(answers)) {
       const started = this.options.now();
       const results = await Promise.all(
-        queue.splice(0, wave).map(({ id, withHints }) =>
-          this.options.peers.read(this.address(id), key, withHints).then(
-            (entry): PeerAnswer => ({ id, withHints, entry, ok: true }),
+        queue.splice(0, wave).map(({ id, withHints }) => {
+          if (this.suspected(id)) this.probedAt.set(id, started);
+          return this.options.peers.read(this.address(id), key, withHints).then(
+            (entry): PeerAnswer => {
+              this.suspects.delete(id); // it answers: no reason to skip it any longer
+              return { id, withHints, entry: asOf(entry, this.options.now()), ok: true };
+            },
             (): PeerAnswer => {
               this.suspect(id, started);
               return { id, withHints, entry: undefined, ok: false };
             },
-          ),
-        ),
+          );
+        }),
       );
-      for (const result of results) if (result.ok) ok++;
       answers.push(...results);
     }
     return answers;
+  }
+
+  /** Whether a suspected member may be asked now: at most once a suspicion period. */
+  private mayProbe(id: string): boolean {
+    const last = this.probedAt.get(id);
+    return last === undefined || this.options.now() - last >= SUSPECT_MS;
   }
 
   /**

@@ -24,10 +24,11 @@ export const HEADER_HINT_FOR = 'x-ringcache-hint-for';
  */
 export const HEADER_DEADLINE = 'x-ringcache-deadline';
 /**
- * When the first node received a forwarded key request (ms since the epoch), so a write's
- * X-TTL-Ms runs from then on whichever node coordinates it. Honoured from peers only.
+ * How long ago the first node received a forwarded key request (ms, when it sends the
+ * forward), so a write's X-TTL-Ms runs from then on whichever node coordinates it. Relative,
+ * so that no two nodes' clocks are compared. Honoured from peers only.
  */
-export const HEADER_RECEIVED_AT = 'x-ringcache-received-at';
+export const HEADER_ELAPSED = 'x-ringcache-elapsed-ms';
 /**
  * The sender's peer credential on a forwarded key request, whose Authorization is the client's:
  * only with it is HEADER_FORWARDED honoured, so a client cannot make a replica coordinate in

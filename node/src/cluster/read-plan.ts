@@ -57,15 +57,22 @@ export function answersNeeded(
 
 /**
  * Answers that count toward the level: this node if it is an owner in the read view, the
- * owners of the view that answered, and the fallbacks that answered for silent ones; at most
- * the size of the view.
+ * owners of the view that answered, and fallbacks standing in for silent ones, at most the
+ * size of the view. A fallback counts only if every fallback before it in ring order answered
+ * too: a writer leaves its hint with the first fallback it reaches, so a reader that could not
+ * reach that one learns nothing from the next.
  */
 export function answersCounted(
   view: readonly string[],
   selfId: string,
   answers: readonly ReadAnswer[],
+  fallbacks: readonly string[],
 ): number {
   let counted = view.includes(selfId) ? 1 : 0;
-  for (const a of answers) if (a.ok && (a.withHints || view.includes(a.id))) counted++;
+  for (const a of answers) if (a.ok && !a.withHints && view.includes(a.id)) counted++;
+  for (const id of fallbacks) {
+    if (!answers.some((a) => a.ok && a.withHints && a.id === id)) break;
+    counted++;
+  }
   return Math.min(view.length, counted);
 }

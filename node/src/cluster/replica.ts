@@ -34,6 +34,18 @@ export function compareEntries(a: ReplicaEntry, b: ReplicaEntry): number {
   );
 }
 
+/**
+ * `entry` as of `now`: past its expiry it is a tombstone at its version (a hint or a peer's
+ * copy may be read after the value expired; it must not be served, and it still supersedes the
+ * older copies it overwrote).
+ */
+export function asOf(entry: ReplicaEntry, now: number): ReplicaEntry;
+export function asOf(entry: ReplicaEntry | undefined, now: number): ReplicaEntry | undefined;
+export function asOf(entry: ReplicaEntry | undefined, now: number): ReplicaEntry | undefined {
+  if (entry === undefined || entry.tombstone || entry.expiresAt === 0 || entry.expiresAt > now) return entry;
+  return { ...entry, tombstone: true, contentType: '', value: new Uint8Array(0) };
+}
+
 /** Whether `entry` wins over `current` (anything wins over no copy). */
 export function supersedes(entry: ReplicaEntry, current: ReplicaEntry | undefined): boolean {
   return current === undefined || compareEntries(entry, current) > 0;

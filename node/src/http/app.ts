@@ -211,6 +211,7 @@ export function createApp(ctx: AppContext): express.Express {
         throw new ApiError(400, 'INVALID_BODY', 'body must be JSON: {"keys": [<key>, ...]}');
       }
       const keys = parseBatchGetRequest(parsed, ctx.config.maxBatchKeys);
+      refuseWithoutRing(ctx);
       const frames = ctx.cluster.active
         ? await clusterBatchGet(clusterBatchContext(ctx, req), keys)
         : batchGet(ctx.store, keys, ctx.now());
@@ -229,6 +230,7 @@ export function createApp(ctx: AppContext): express.Express {
       }
       const body = await readBody(req, ctx.config.maxBatchSize, 'batch');
       const frames = decodeFrames(body, ctx.config.maxBatchKeys);
+      refuseWithoutRing(ctx);
       const results = ctx.cluster.active
         ? await clusterBatchSet(clusterBatchContext(ctx, req), frames)
         : batchSet(ctx.store, frames);
@@ -292,6 +294,12 @@ function operationName(req: Request): string {
     default:
       return 'other';
   }
+}
+
+/** As for key requests (key-handler.ts): a member still fetching its ring serves no batch alone. */
+function refuseWithoutRing(ctx: AppContext): void {
+  if (!ctx.cluster.active && ctx.lookingForRing())
+    throw new ApiError(503, 'NO_RING', 'this node has no ring yet (it is fetching it); retry');
 }
 
 /** What the entries of a batch sent to a node with a ring share (http/cluster-batch.ts). */

@@ -15,7 +15,7 @@ import {
   HEADER_DEADLINE,
   HEADER_FORWARDED,
   HEADER_PEER_AUTHORIZATION,
-  HEADER_RECEIVED_AT,
+  HEADER_ELAPSED,
 } from '../cluster/peers.js';
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
@@ -201,8 +201,8 @@ export function createKeyHandler(
     const fromPeer =
       headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
     const deadline = parseDeadline(headers[HEADER_DEADLINE] as string | undefined);
-    const forwardedAt = fromPeer ? Number(headers[HEADER_RECEIVED_AT]) : NaN;
-    const receivedAt = Number.isSafeInteger(forwardedAt) ? forwardedAt : Math.floor(ctx.now());
+    const elapsed = fromPeer ? Number(headers[HEADER_ELAPSED]) : NaN;
+    const receivedAt = Math.floor(ctx.now()) - (Number.isSafeInteger(elapsed) && elapsed > 0 ? elapsed : 0);
     // Where this node decides the write, a precondition that fails whatever the other replicas
     // hold is answered before the body is read; the rest is decided on the newest copy.
     if (

@@ -27,11 +27,23 @@ test('answers counted: this node, owners of the view, fallbacks standing in; nev
   const view = ['a', 'b'];
   const fromB = { id: 'b', withHints: false, ok: true };
   const silentB = { id: 'b', withHints: false, ok: false };
-  const fallback = { id: 'd', withHints: true, ok: true };
-  const outsideView = { id: 'j', withHints: false, ok: true };
-  expect(answersCounted(view, 'a', [fromB])).toBe(2);
-  expect(answersCounted(view, 'a', [silentB])).toBe(1);
-  expect(answersCounted(view, 'a', [silentB, fallback])).toBe(2);
-  expect(answersCounted(view, 'a', [silentB, outsideView])).toBe(1);
-  expect(answersCounted(view, 'a', [fromB, fallback])).toBe(2);
+  const fromD = { id: 'd', withHints: true, ok: true };
+  const joiner = { id: 'j', withHints: false, ok: true };
+  expect(answersCounted(view, 'a', [fromB], ['d'])).toBe(2);
+  expect(answersCounted(view, 'a', [silentB], ['d'])).toBe(1);
+  expect(answersCounted(view, 'a', [silentB, fromD], ['d'])).toBe(2);
+  // An owner only in the next view (a joiner) does not stand for the read view's silent owner.
+  expect(answersCounted(view, 'a', [silentB, joiner], ['d'])).toBe(1);
+  expect(answersCounted(view, 'a', [fromB, fromD], ['d'])).toBe(2);
+});
+
+test('a fallback counts only if every fallback before it answered: the hint went to the first one the writer reached', () => {
+  const view = ['a', 'b'];
+  const silentB = { id: 'b', withHints: false, ok: false };
+  const fromE = { id: 'e', withHints: true, ok: true };
+  const fromD = { id: 'd', withHints: true, ok: true };
+  const silentD = { id: 'd', withHints: true, ok: false };
+  expect(answersCounted(view, 'a', [silentB, fromE], ['d', 'e'])).toBe(1);
+  expect(answersCounted(view, 'a', [silentB, silentD, fromE], ['d', 'e'])).toBe(1);
+  expect(answersCounted(view, 'a', [silentB, fromE, fromD], ['d', 'e'])).toBe(2);
 });
