@@ -289,3 +289,21 @@ test('a write the client retried elsewhere after a timeout does not run later on
   );
   for (const key of keys) expect([key, (await rc.get(key))?.value.toString()]).toEqual([key, 'v2']);
 }, 90_000);
+
+test("a client whose clock is well behind the nodes' still gets through: its deadlines go on their clock", async () => {
+  const c = await startCluster();
+  const behind = client(
+    [...c.nodes.values()].map((n) => n.address),
+    {
+      timeoutMs: 2000,
+      now: () => Date.now() - 60_000,
+    },
+  );
+  // The first attempt's deadline is a minute in the nodes' past; its refusal carries the
+  // node's time, and the retry's deadline is put right.
+  await expect(behind.set('skewed', 'v1')).resolves.toMatchObject({ created: true });
+  for (let i = 0; i < 5; i++) {
+    await expect(behind.set(`skewed-${i}`, 'v')).resolves.toMatchObject({ created: true });
+    expect((await behind.get(`skewed-${i}`))?.value.toString()).toBe('v');
+  }
+});

@@ -12,6 +12,7 @@
  */
 import { buildRing, parseRingDocument } from '../ring/index.js';
 import { isContentTypeText } from '../store/content-types.js';
+import { ClockOffset } from './clock-offset.js';
 import { errorFromAnswer, RingcacheError } from './errors.js';
 import {
   checkOptions,
@@ -41,6 +42,9 @@ export class RingcacheClient {
   private rotation = 0;
   /** When a node last answered a ring request (with a ring or a 404); 0 before any did. */
   private ringCheckedAt = 0;
+  /** The nodes' clock, for the deadlines attempts carry. */
+  private readonly nodeClock = new ClockOffset();
+  private readonly now: () => number;
   /** Addresses that failed to answer, until when they go last. */
   private readonly suspects = new Map<string, number>();
 
@@ -50,6 +54,7 @@ export class RingcacheClient {
     const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     this.options = { ...CLIENT_DEFAULTS, ...given, endpoints: [...options.endpoints] };
     this.transport = new Transport(this.options.maxSockets);
+    this.now = options.now ?? Date.now;
   }
 
   /** The ring epoch the client routes by (0 before it has one). */
@@ -189,7 +194,9 @@ export class RingcacheClient {
       try {
         // The node refuses an attempt it gets to after this one gave up (paused, queued on its
         // socket): applied later, it would overwrite what the retry and later writes stored.
-        const deadline = String(Date.now() + this.options.timeoutMs);
+        // On the nodes' clock as measured from their answers, so a skewed client still works.
+        const sentAt = this.now();
+        const deadline = String(this.nodeClock.onNodes(sentAt + this.options.timeoutMs));
         answer = await this.transport.send(
           address,
           method,
@@ -198,6 +205,7 @@ export class RingcacheClient {
           body,
           this.options.timeoutMs,
         );
+        this.nodeClock.sample(sentAt, this.now(), Number(answer.headers['x-ringcache-time']));
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         this.suspects.set(address, Date.now() + SUSPECT_MS);

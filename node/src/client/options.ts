@@ -30,6 +30,11 @@ export interface ClientOptions {
   retries?: number;
   /** Open connections kept per node. Default 16. */
   maxSockets?: number;
+  /**
+   * This process's clock, in ms since the epoch. Default Date.now. It need not agree with the
+   * nodes': each attempt's deadline is put on their clock as measured from their answers.
+   */
+  now?: () => number;
 }
 
 export interface SetOptions {
@@ -92,6 +97,9 @@ export function checkOptions(options: ClientOptions): void {
   positive(timeoutMs, 'timeoutMs');
   positive(retries, 'retries', true);
   positive(maxSockets, 'maxSockets');
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('now must be a function returning milliseconds since the epoch');
+  }
   if (options.consistency !== undefined && !['one', 'quorum', 'all'].includes(options.consistency)) {
     throw new TypeError(`consistency must be one, quorum or all, got ${JSON.stringify(options.consistency)}`);
   }

@@ -129,6 +129,8 @@ export function createKeyHandler(
     if (reply.body === undefined && reply.status === 201) headers.push('Content-Length', '0');
     // Ring-aware clients compare it with their ring's epoch and refetch the ring when it is newer.
     if (ctx.cluster.active) headers.push('X-Ringcache-Epoch', String(ctx.cluster.epoch));
+    // This node's clock, for clients to put their deadlines on (X-Ringcache-Deadline).
+    headers.push('X-Ringcache-Time', String(Math.floor(ctx.now())));
     if (ctx.draining()) headers.push('Connection', 'close');
     res.writeHead(reply.status, headers);
     res.end(reply.body);
@@ -153,6 +155,7 @@ export function createKeyHandler(
     if (body !== undefined) headers.push('Content-Length', String(Buffer.byteLength(body)));
     for (const [name, value] of Object.entries(error.headers)) headers.push(name, value);
     if (ctx.cluster.active) headers.push('X-Ringcache-Epoch', String(ctx.cluster.epoch));
+    headers.push('X-Ringcache-Time', String(Math.floor(ctx.now())));
     if (ctx.draining() || !unreadBodyIsSmall(req)) headers.push('Connection', 'close');
     if (!res.headersSent) {
       // The reason phrase is named: a writeHead that threw may have left its own on `res`.
