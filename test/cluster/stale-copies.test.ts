@@ -441,3 +441,31 @@ test('a hint read from a fallback after its value expired is not served', async 
   for (let round = 0; round < 2; round++)
     for (const key of keys) expect([key, (await request(cluster, primary, key)).status]).toEqual([key, 404]);
 });
+
+test('a hint counts for an owner only on the first fallback in ring order, where a quorum read looks', async () => {
+  const { cluster, ids, links } = await startCluster(4, 2, ['--anti-entropy-interval-ms', '0']);
+  const [primary, second, first, next] = ids;
+  const keys = keysOwnedBy(cluster, 'first-fallback', 4, [primary, second], first);
+  for (const key of keys)
+    expect(
+      (await request(cluster, primary, key, { method: 'PUT', body: 'v1', consistency: 'all' })).status,
+    ).toBe(201);
+  // The primary reaches neither the second owner nor the first fallback: its hint could only go
+  // to the next fallback, which the second owner's quorum read does not count (nor reach here).
+  links.partition(primary, second);
+  links.partition(primary, first);
+  links.partition(next, second);
+  for (const key of keys) {
+    const written = await request(cluster, primary, key, {
+      method: 'PUT',
+      body: 'v2',
+      consistency: 'quorum',
+    });
+    expect([key, written.status]).toEqual([key, 503]);
+  }
+  // Nothing was acknowledged that a quorum read could miss: it answers v1, or refuses.
+  for (const key of keys) {
+    const read = await request(cluster, second, key, { consistency: 'quorum' });
+    expect([key, read.status, read.body]).toEqual([key, 200, 'v1']);
+  }
+});

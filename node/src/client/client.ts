@@ -195,8 +195,8 @@ export class RingcacheClient {
         // The node refuses an attempt it gets to after this one gave up (paused, queued on its
         // socket): applied later, it would overwrite what the retry and later writes stored.
         // On the nodes' clock as measured from their answers, so a skewed client still works.
-        const sentAt = this.now();
-        const deadline = String(this.nodeClock.onNodes(sentAt + this.options.timeoutMs));
+        const sentAt = performance.now();
+        const deadline = String(this.nodeClock.fromNow(this.options.timeoutMs, sentAt, this.now()));
         answer = await this.transport.send(
           address,
           method,
@@ -205,7 +205,7 @@ export class RingcacheClient {
           body,
           this.options.timeoutMs,
         );
-        this.nodeClock.sample(sentAt, this.now(), Number(answer.headers['x-ringcache-time']));
+        this.nodeClock.sample(sentAt, performance.now(), Number(answer.headers['x-ringcache-time']));
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         this.suspects.set(address, Date.now() + SUSPECT_MS);

@@ -31,8 +31,9 @@ export interface ClientOptions {
   /** Open connections kept per node. Default 16. */
   maxSockets?: number;
   /**
-   * This process's clock, in ms since the epoch. Default Date.now. It need not agree with the
-   * nodes': each attempt's deadline is put on their clock as measured from their answers.
+   * This process's wall clock, in ms since the epoch. Default Date.now. It need not agree with
+   * the nodes': once a node has answered, each attempt's deadline is put on their clock as
+   * measured from their answers (against a monotonic clock, so a step of this one is harmless).
    */
   now?: () => number;
 }

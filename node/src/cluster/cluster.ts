@@ -153,6 +153,8 @@ export class Cluster {
   private readonly suspects = new Map<string, number>();
   /** When a read last asked a suspected member anyway (mayProbe). */
   private readonly probedAt = new Map<string, number>();
+  /** Suspected members probed in the background now (probeLater). */
+  private readonly probing = new Set<string>();
   private readonly stalls: StallDetector;
 
   constructor(private readonly options: ClusterOptions) {
@@ -518,9 +520,12 @@ export class Cluster {
       const asked = new Set(answers.map((a) => a.id));
       // A suspected member is asked at most once a suspicion period: a read that needs it
       // waits out one timeout, not every read while it is down.
-      const rest = readCandidates(others, fallbacks, level, (id) => this.suspected(id)).filter(
-        (c) => !asked.has(c.id) && (!this.suspected(c.id) || this.mayProbe(c.id)),
-      );
+      const plan = readCandidates(others, fallbacks, level, (id) => this.suspected(id));
+      // One not asked now (probed lately) is probed in the background, so its suspicion
+      // clears one round trip after it answers again rather than a whole period later.
+      for (const c of plan)
+        if (!asked.has(c.id) && this.suspected(c.id) && !this.mayProbe(c.id)) this.probeLater(c.id, key);
+      const rest = plan.filter((c) => !asked.has(c.id) && (!this.suspected(c.id) || this.mayProbe(c.id)));
       const more = await this.askInWaves(
         key,
         rest,
@@ -586,6 +591,19 @@ export class Cluster {
     return answers;
   }
 
+  /** Asks a suspected member for `key` in the background (one at a time); an answer clears it. */
+  private probeLater(id: string, key: string): void {
+    if (this.probing.has(id)) return;
+    this.probing.add(id);
+    void this.options.peers
+      .read(this.address(id), key)
+      .then(
+        () => this.suspects.delete(id),
+        () => {},
+      )
+      .finally(() => this.probing.delete(id));
+  }
+
   /** Whether a suspected member may be asked now: at most once a suspicion period. */
   private mayProbe(id: string): boolean {
     const last = this.probedAt.get(id);
@@ -640,14 +658,15 @@ export class Cluster {
   }
 
   /**
-   * Delivers to `id` ('owner'), or to a fallback node that holds a hint for it ('hint'); when
-   * neither answers, keeps the hint here ('none': nobody else holds the entry yet).
+   * Delivers to `id` ('owner'), or to a fallback node that holds a hint for it ('hint' from the
+   * first fallback in ring order, which counts for the owner; 'stored' from a later one, which
+   * does not); when none answers, keeps the hint here ('none': nobody else holds the entry yet).
    */
   private async sendOrHint(
     id: string,
     entry: ReplicaEntry,
     replicas: Replicas,
-  ): Promise<'owner' | 'hint' | 'none'> {
+  ): Promise<'owner' | 'hint' | 'stored' | 'none'> {
     const { peers } = this.options;
     if (!this.suspected(id)) {
       const started = this.options.now();
@@ -659,12 +678,15 @@ export class Cluster {
         this.suspect(id, started);
       }
     }
-    for (const fallback of this.fallbacks(entry.key, replicas)) {
+    const fallbacks = this.fallbacks(entry.key, replicas);
+    for (const fallback of fallbacks) {
       if (this.suspected(fallback)) continue;
       const started = this.options.now();
       try {
         await peers.apply(this.address(fallback), [entry], id);
-        return 'hint';
+        // Only the first fallback in ring order stands in for the owner: that is where a quorum
+        // read looks (read-plan.ts). A hint further along is kept, but not counted.
+        return fallback === fallbacks[0] ? 'hint' : 'stored';
       } catch {
         this.suspect(fallback, started);
       }
