@@ -182,6 +182,9 @@ export function createKeyHandler(
       return false;
     }
   };
+  /** Only another node may say a request was forwarded (its peer credential vouches for it). */
+  const forwardedByPeer = (headers: IncomingHttpHeaders): boolean =>
+    headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
 
   /** With a ring installed: the replicas of the key coordinate it (cluster/cluster.ts). */
   const clusterRequest = (
@@ -201,8 +204,7 @@ export function createKeyHandler(
       if (typeof value === 'string') passHeaders[name] = value;
     }
     // Only another node may say a request was forwarded; anyone may say until when it may run.
-    const fromPeer =
-      headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
+    const fromPeer = forwardedByPeer(headers);
     const deadline = parseDeadline(headers[HEADER_DEADLINE] as string | undefined);
     const elapsed = fromPeer ? Number(headers[HEADER_ELAPSED]) : NaN;
     const receivedAt = Math.floor(ctx.now()) - (Number.isSafeInteger(elapsed) && elapsed > 0 ? elapsed : 0);
@@ -252,8 +254,7 @@ export function createKeyHandler(
       // No ring: a member still fetching it, or one a peer forwards to as a replica (restarted,
       // its ring not back yet), would answer from its own empty store or keep a write as the
       // only copy. It refuses until the ring arrives (and learns it from the peer).
-      const fromPeer =
-        headers[HEADER_FORWARDED] !== undefined && vouchedByPeer(headers[HEADER_PEER_AUTHORIZATION]);
+      const fromPeer = forwardedByPeer(headers);
       if (fromPeer) ctx.learnEpoch(headers);
       if (fromPeer || ctx.lookingForRing())
         throw new ApiError(503, 'NO_RING', 'this node has no ring yet (it is fetching it); retry');
