@@ -8,10 +8,7 @@ import { SlotLists } from '../../src/store/policy/slot-list.js';
 const LISTS = 3;
 const SLOTS = 12;
 
-type Op =
-  | { kind: 'push' | 'move'; list: number; slot: number }
-  | { kind: 'unlink'; slot: number }
-  | { kind: 'relink'; slot: number; to: number };
+type Op = { kind: 'push' | 'move'; list: number; slot: number } | { kind: 'unlink'; slot: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -20,7 +17,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     slot: fc.nat(SLOTS - 1),
   }),
   fc.record({ kind: fc.constant('unlink' as const), slot: fc.nat(SLOTS - 1) }),
-  fc.record({ kind: fc.constant('relink' as const), slot: fc.nat(SLOTS - 1), to: fc.nat(LISTS - 1) }),
 );
 
 /** Walks `list` from its head through `nextOf`. */
@@ -52,14 +48,9 @@ describe('SlotLists', () => {
             lists.moveToTail(op.list, op.slot);
             remove(op.slot);
             model[op.list].push(op.slot);
-          } else if (op.kind === 'unlink') {
+          } else {
             lists.unlink(op.slot);
             remove(op.slot);
-          } else {
-            if (owner === -1) continue; // relink takes a linked slot and its list
-            lists.relink(op.slot, owner, op.to);
-            remove(op.slot);
-            model[op.to].push(op.slot);
           }
           for (let list = 0; list < LISTS; list++) {
             expect(walk(lists, list)).toEqual(model[list]);

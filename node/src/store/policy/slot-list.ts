@@ -117,35 +117,6 @@ export class SlotLists {
     this.pushTail(list, slot);
   }
 
-  /**
-   * Moves `slot`, linked in `from`, to the most-recent end of `to` (which may be `from`): the
-   * hit path's move, with the owner already known, so none of the checks of unlink and pushTail.
-   */
-  relink(slot: number, from: number, to: number): void {
-    const tail = this.tails[to];
-    if (tail === slot) return; // already the most recent of `to`, so `to` is `from`
-    const r = this.records;
-    const at = slot * STRIDE;
-    const p = r[at + PREV];
-    const n = r[at + NEXT];
-    if (p === NONE) this.heads[from] = n;
-    else r[p * STRIDE + NEXT] = n;
-    if (n === NONE) this.tails[from] = p;
-    else r[n * STRIDE + PREV] = p;
-    // Unlinking changed no end of `to`: from another list it cannot; from `to` itself, slot was
-    // not its tail. So `tail` is still where slot goes after.
-    r[at + PREV] = tail;
-    r[at + NEXT] = NONE;
-    r[at + OWNER] = to;
-    if (tail === NONE) this.heads[to] = slot;
-    else r[tail * STRIDE + NEXT] = slot;
-    this.tails[to] = slot;
-    if (from !== to) {
-      this.lengths[from]--;
-      this.lengths[to]++;
-    }
-  }
-
   /** The least recent slot of `list`, or -1 when it is empty. */
   head(list: number): number {
     return this.heads[list];

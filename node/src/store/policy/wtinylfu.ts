@@ -206,11 +206,11 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private touch(slot: number): void {
     const region = this.lists.ownerOf(slot);
     if (region === WINDOW || region === PROTECTED) {
-      this.lists.relink(slot, region, region);
+      this.lists.moveToTail(region, slot);
       return;
     }
     if (region !== PROBATION) return;
-    this.lists.relink(slot, PROBATION, PROTECTED);
+    this.lists.moveToTail(PROTECTED, slot);
     this.protectedWeight += this.weights[slot];
     this.demoteProtectedOverflow();
   }
@@ -219,7 +219,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private demoteProtectedOverflow(): void {
     while (this.protectedWeight > this.maxProtected && this.lists.lengths[PROTECTED] > 1) {
       const demoted = this.lists.head(PROTECTED);
-      this.lists.relink(demoted, PROTECTED, PROBATION);
+      this.lists.moveToTail(PROBATION, demoted);
       this.protectedWeight -= this.weights[demoted];
     }
   }
