@@ -58,6 +58,7 @@ import {
 } from './share-recovery.js';
 import { HEADER_ELAPSED, PeerError, type Peers } from './peers.js';
 import { asOf, supersedes, type Replica, type ReplicaEntry } from './replica.js';
+import { DEFAULT_CONTENT_TYPE } from '../store/content-types.js';
 
 /** How long a member that failed a call is skipped; hint delivery keeps probing it meanwhile. */
 const SUSPECT_MS = 2000;
@@ -391,13 +392,23 @@ export class Cluster {
     if (isConditional(request.conditions)) await this.newestForDecision(request, replicas);
     // From here to the set, nothing awaits: the check and the write are one step.
     checkWritePreconditions(replica.store, request.key, request.conditions);
-    const outcome = replica.store.set(request.key, request.value ?? new Uint8Array(0), {
-      contentType: request.contentType,
+    const value = request.value ?? new Uint8Array(0);
+    const written = {
+      contentType: request.contentType ?? DEFAULT_CONTENT_TYPE,
       // From when the first node received it: a forward that failed over does not extend it.
-      expiresAt: request.ttlMs === undefined ? undefined : request.receivedAt + request.ttlMs,
-    });
+      expiresAt: request.ttlMs === undefined ? 0 : request.receivedAt + request.ttlMs,
+      version: replica.store.clock.now(),
+    };
+    const outcome = replica.store.set(request.key, value, written);
     replica.wrote(request.key);
-    const entry = replica.read(request.key) as ReplicaEntry;
+    // The entry as stored here, or, when the policy evicted it at once (W-TinyLFU refuses a
+    // newcomer colder than its victim), the write itself: the other owners may still keep it.
+    const entry = replica.read(request.key) ?? {
+      key: request.key,
+      ...written,
+      value: Buffer.from(value),
+      tombstone: false,
+    };
     await this.replicate(entry, replicas, request.consistency);
     return { status: outcome === 'created' ? 201 : 204, headers: ['ETag', formatEtag(entry.version)] };
   }

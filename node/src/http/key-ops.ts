@@ -71,11 +71,14 @@ export function checkWritePreconditions(store: CacheStore, key: string, conditio
 /** PUT: 201 created or 204 replaced, with the new ETag. Compare-and-set is atomic: the store is synchronous. */
 export function writeKey(store: CacheStore, request: WriteRequest): Reply {
   checkWritePreconditions(store, request.key, request.conditions);
+  // Taken before the set, not read back after it: the policy may evict the new entry at once
+  // (W-TinyLFU refuses a newcomer colder than its victim), leaving no version to read.
+  const version = store.clock.now();
   const outcome = store.set(request.key, request.value, {
     contentType: request.contentType,
     ttlMs: request.ttlMs,
+    version,
   });
-  const version = store.peekVersion(request.key) as number;
   return { status: outcome === 'created' ? 201 : 204, headers: ['ETag', formatEtag(version)] };
 }
 

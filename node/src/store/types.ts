@@ -7,6 +7,7 @@
  * without allocating an entry object.
  */
 import type { EvictionPolicyName } from './policy/policy.js';
+import type { HybridLogicalClock } from './hlc.js';
 
 export type { EvictionPolicyName };
 
@@ -91,6 +92,8 @@ export class StoreError extends Error {
 }
 
 export interface CacheStore {
+  /** The clock versions come from: a writer that needs its version takes it here and passes it to set. */
+  readonly clock: HybridLogicalClock;
   /** Returns the slot of a live entry (counts a hit) or -1 (counts a miss). */
   slotOf(key: string): number;
   /** A view of the value's bytes (aliases store memory; valid until the next mutation). */
