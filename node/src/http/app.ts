@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ApiError, errorBody, toApiError } from './errors.js';
 import { ClientGoneError, readBody, unreadBodyIsSmall } from './body.js';
 import { BATCH_CONTENT_TYPE, decodeFrames, encodeFrames } from './batch-format.js';
-import { batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
+import { AnswerBudget, batchGet, batchSet, parseBatchGetRequest } from './batch-ops.js';
 import { clusterBatchGet, clusterBatchSet, type ClusterBatchContext } from './cluster-batch.js';
 import { HEADER_SENDER, type Peers } from '../cluster/peers.js';
 import { differingRanges, parseDigests, parseRanges, parseVersions } from '../cluster/anti-entropy.js';
@@ -214,7 +214,7 @@ export function createApp(ctx: AppContext): express.Express {
       refuseWithoutRing(ctx);
       const frames = ctx.cluster.active
         ? await clusterBatchGet(clusterBatchContext(ctx, req), keys)
-        : batchGet(ctx.store, keys, ctx.now());
+        : batchGet(ctx.store, keys, ctx.now(), new AnswerBudget(ctx.config.maxBatchSize));
       res.type(BATCH_CONTENT_TYPE).send(encodeFrames(frames));
     },
   });
@@ -313,5 +313,6 @@ function clusterBatchContext(ctx: AppContext, req: Request): ClusterBatchContext
     consistency: parseConsistency(consistencyHeader, ctx.config.consistency),
     passHeaders,
     receivedAt: Math.floor(ctx.now()),
+    budget: new AnswerBudget(ctx.config.maxBatchSize),
   };
 }

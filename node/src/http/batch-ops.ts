@@ -31,11 +31,40 @@ export function parseBatchGetRequest(body: unknown, maxKeys: number): string[] {
   return keys as string[];
 }
 
-/** One frame per key: status 200 with the value and metadata, or 404 / 400 with an error. */
-export function batchGet(store: CacheStore, keys: readonly string[], now: number): Frame[] {
+/**
+ * The value bytes a batch get's answer may hold (--max-batch-size, as for a request). The answer
+ * is built in memory and one key may be asked for many times: unbounded, a request of a few KiB
+ * made a node build max-batch-keys x max-value-size bytes (1 GiB with the defaults).
+ */
+export class AnswerBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+
+  /** Takes `bytes` for an entry of the answer; throws 413 (taking nothing) when they do not fit. */
+  take(bytes: number): void {
+    if (this.used + bytes > this.limit) {
+      throw new ApiError(
+        413,
+        'VALUE_TOO_LARGE',
+        `the batch's answer would exceed the limit of ${this.limit} bytes (--max-batch-size); read this key in another batch`,
+      );
+    }
+    this.used += bytes;
+  }
+}
+
+/** One frame per key: status 200 with the value and metadata, or 404 / 400 / 413 with an error. */
+export function batchGet(
+  store: CacheStore,
+  keys: readonly string[],
+  now: number,
+  budget: AnswerBudget,
+): Frame[] {
   return keys.map((key) => {
     try {
       checkKeyText(key);
+      const entry = store.peek(key); // counts nothing: a refused entry is not a hit
+      if (entry !== undefined) budget.take(entry.value.length);
       const reply = readKey(store, { key, conditions: NO_CONDITIONS }, now, true);
       const header: FrameHeader = { key, size: 0, status: 200 };
       for (let i = 0; i < reply.headers.length; i += 2) {

@@ -9,7 +9,7 @@ import type { Cluster, KeyRequest } from '../cluster/cluster.js';
 import type { Consistency } from './config.js';
 import { checkContentTypeText } from '../store/content-types.js';
 import type { Frame, FrameHeader } from './batch-format.js';
-import { optionalString, type EntryResult } from './batch-ops.js';
+import { optionalString, type AnswerBudget, type EntryResult } from './batch-ops.js';
 import { toApiError } from './errors.js';
 import type { Reply } from './key-ops.js';
 import { KEYS_PREFIX, checkKeyText, parseEtagCondition, parseTtl } from './request-parts.js';
@@ -25,6 +25,8 @@ export interface ClusterBatchContext {
   passHeaders: Record<string, string>;
   /** When the batch arrived (ms since the epoch): its entries' TTLs run from then. */
   receivedAt: number;
+  /** A batch get's bound on the value bytes of its answer. */
+  budget: AnswerBudget;
 }
 
 export async function clusterBatchGet(ctx: ClusterBatchContext, keys: readonly string[]): Promise<Frame[]> {
@@ -33,6 +35,8 @@ export async function clusterBatchGet(ctx: ClusterBatchContext, keys: readonly s
       checkKeyText(key);
       const reply = await ctx.cluster.handle(keyRequest(ctx, 'get', key, {}, undefined));
       if (reply.status !== 200) return errorFrame(key, reply);
+      // Counted as values arrive: entries run concurrently, and an answer held whole is the bound's point.
+      ctx.budget.take(reply.body?.length ?? 0);
       const header: FrameHeader = { key, size: 0, status: 200 };
       const contentType = headerOf(reply, 'content-type');
       const etag = headerOf(reply, 'etag');
