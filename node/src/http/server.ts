@@ -20,6 +20,7 @@ import { createApplyHandler, isApply } from './apply-handler.js';
 import { createEntriesHandler, entryKeySegment } from './entries-handler.js';
 import { epochLearner } from './peer-epoch.js';
 import { createStreamHandler } from './stream-handler.js';
+import { STREAM_PATH } from '../cluster/stream-frames.js';
 import { errorBody } from './errors.js';
 import { VERSION } from '../version.js';
 import { Replica } from '../cluster/replica.js';
@@ -124,6 +125,7 @@ export async function startNode(
   }
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    if (sockets.has(socket)) return; // a request handed back by serveWithoutUpgrade
     if (draining || sockets.size >= config.maxConnections) {
       metrics.connectionRejected(draining ? 'shutdown' : 'limit');
       refuse(
@@ -158,7 +160,10 @@ export async function startNode(
     });
     res.end(body);
   });
-  server.on('upgrade', streams.upgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (req.url === STREAM_PATH) streams.upgrade(req, socket, head);
+    else serveWithoutUpgrade(server, req, socket, head);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
 
   await listen(server, config.port, config.host);
@@ -261,6 +266,30 @@ function originForm(req: IncomingMessage): string {
   const absolute = /^https?:\/\/[^/?#]*/i.exec(url);
   if (absolute !== null) req.url = url.slice(absolute[0].length) || '/';
   return req.url as string;
+}
+
+/**
+ * An Upgrade other than the replication stream's is ignored, as RFC 9110 7.8 lets a server do
+ * (`curl --http2` offers h2c on every cleartext request): node hands every request carrying one
+ * to the 'upgrade' listener, with no way to decline, so the request goes back to the server's
+ * parser without its Upgrade header and is served as HTTP/1.1. The connection's parser is new,
+ * so it starts once the responses before it are done (the socket stays paused till then).
+ */
+function serveWithoutUpgrade(server: Server, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  let request = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i].toLowerCase() !== 'upgrade')
+      request += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  }
+  const reparse = (): void => {
+    if (socket.destroyed) return;
+    socket.unshift(Buffer.concat([Buffer.from(`${request}\r\n`, 'latin1'), head]));
+    server.emit('connection', socket);
+  };
+  // Closed, not finished: node detaches a response from its socket between the two.
+  const last = responses.get(socket)?.last;
+  if (last === undefined || last.closed) return reparse();
+  last.once('close', reparse);
 }
 
 function refuse(socket: Socket, status: number, code: string, message: string): void {
