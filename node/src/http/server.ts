@@ -6,7 +6,13 @@
  * guards itself: a connection limit (503), header and request timeouts (408), JSON answers to
  * malformed HTTP, and a graceful shutdown that lets in-flight requests finish.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
@@ -94,6 +100,8 @@ export async function startNode(
       keepAliveTimeout: config.keepAliveTimeoutMs,
       // Timeouts are only enforced when connections are checked; node's default is every 30 s.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+      // Node's own 400 for a missing Host has no body; dispatch refuses it in JSON instead.
+      requireHostHeader: false,
     },
     (req: IncomingMessage, res: ServerResponse) => {
       const before = trackResponse(req, res);
@@ -116,6 +124,17 @@ export async function startNode(
   // last answer is written.
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   function dispatch(req: IncomingMessage, res: ServerResponse): void {
+    // RFC 9112 3.2: a server refuses an HTTP/1.1 request that has no Host.
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      const body = errorBody('BAD_REQUEST', 'an HTTP/1.1 request needs a Host header');
+      res.writeHead(400, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        Connection: 'close',
+      });
+      res.end(body);
+      return;
+    }
     const url = originForm(req);
     if (isKeyPath(url)) return keys(req, res);
     if (isApply(req.method, url)) return apply(req, res);
@@ -159,6 +178,11 @@ export async function startNode(
       Connection: 'close',
     });
     res.end(body);
+  });
+  // Node drops a CONNECT nobody listens for without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => undefined);
+    refuse(socket, 405, 'METHOD_NOT_ALLOWED', 'method CONNECT is not allowed: this node is not a proxy');
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url === STREAM_PATH) streams.upgrade(req, socket, head);
@@ -294,14 +318,7 @@ function serveWithoutUpgrade(server: Server, req: IncomingMessage, socket: Socke
 
 function refuse(socket: Socket, status: number, code: string, message: string): void {
   const body = errorBody(code, message);
-  const reason =
-    status === 503
-      ? 'Service Unavailable'
-      : status === 408
-        ? 'Request Timeout'
-        : status === 431
-          ? 'Request Header Fields Too Large'
-          : 'Bad Request';
+  const reason = STATUS_CODES[status] ?? 'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

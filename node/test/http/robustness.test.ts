@@ -109,6 +109,23 @@ test('connections over --max-connections get 503 and are closed; freed slots are
   });
 });
 
+test('what node would answer or drop itself gets a JSON error: HTTP/1.1 without Host, CONNECT', async () => {
+  const node = await startNodeProcess();
+  const hostless = await rawRequest(node.port, 'GET /v1/keys/a HTTP/1.1\r\n\r\n');
+  expect(hostless.response?.status).toBe(400);
+  expect(hostless.response?.headers['content-type']).toBe('application/json');
+  expect(JSON.parse(hostless.response?.body ?? '')).toEqual({
+    error: { code: 'BAD_REQUEST', message: 'an HTTP/1.1 request needs a Host header' },
+  });
+  const connect = await rawRequest(node.port, 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n');
+  expect(connect.response?.status).toBe(405);
+  expect(JSON.parse(connect.response?.body ?? '')).toEqual({
+    error: { code: 'METHOD_NOT_ALLOWED', message: 'method CONNECT is not allowed: this node is not a proxy' },
+  });
+  // HTTP/1.0 needs no Host.
+  expect((await rawRequest(node.port, 'GET /healthz HTTP/1.0\r\n\r\n')).response?.status).toBe(200);
+});
+
 test('compare-and-set races: of two writers holding the same ETag, exactly one wins', async () => {
   const node = await startNodeProcess();
   for (let round = 0; round < 20; round++) {
