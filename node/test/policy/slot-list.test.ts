@@ -63,4 +63,22 @@ describe('SlotLists', () => {
       { numRuns: 300 },
     );
   });
+
+  it('keeps a mark until the slot moves or leaves; a mark never changes the owner', () => {
+    const lists = new SlotLists(LISTS, 4);
+    lists.pushTail(2, 5);
+    lists.pushTail(2, 6);
+    expect(lists.isMarked(5)).toBe(false);
+    lists.mark(5);
+    expect(lists.isMarked(5)).toBe(true);
+    expect(lists.ownerOf(5)).toBe(2);
+    expect(walk(lists, 2)).toEqual([5, 6]);
+    lists.moveToTail(2, 5);
+    expect(lists.isMarked(5)).toBe(false);
+    expect(walk(lists, 2)).toEqual([6, 5]);
+    lists.mark(6);
+    lists.unlink(6);
+    expect(lists.ownerOf(6)).toBe(-1);
+    expect(lists.isMarked(6)).toBe(false);
+  });
 });

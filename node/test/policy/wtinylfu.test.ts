@@ -30,7 +30,11 @@ function harness(options: Partial<WTinyLfuOptions> & { capacity: number }) {
     policy.add(fresh, key, weight);
     return false;
   };
-  return { policy, access, evicted, has: (key: number) => slotOf.has(key) };
+  const regionOf = (key: number) => {
+    const slot = slotOf.get(key);
+    return slot === undefined ? undefined : policy.regionOf(slot);
+  };
+  return { policy, access, evicted, has: (key: number) => slotOf.has(key), regionOf };
 }
 
 describe('W-TinyLFU admission', () => {
@@ -226,5 +230,27 @@ describe('W-TinyLFU window resize', () => {
     for (let k = 1; k <= 1000; k++) if (has(k)) stale++;
     // Left over its bound, protected kept 750 of them for good (the new keys got a quarter).
     expect(stale).toBeLessThan(50);
+  });
+});
+
+describe('W-TinyLFU protected region (CLOCK order)', () => {
+  it('demotes the least recent entry not read since it was last moved; a read one gets a second chance', () => {
+    const { access, regionOf } = harness({ capacity: 100, adaptive: false, windowShare: 0.01 });
+    // Window 1, main 99, protected at most 79 (80% of main).
+    for (let k = 1; k <= 100; k++) access(k);
+    for (let k = 1; k <= 79; k++) access(k); // promoted in this order: 1 is protected's least recent
+    expect(regionOf(1)).toBe('protected');
+    expect(regionOf(80)).toBe('probation');
+    access(1); // read in protected: marked, not moved
+    access(2);
+    access(80); // promoted: protected overflows by one
+    expect(regionOf(80)).toBe('protected');
+    // 1 and 2 were read since their promotion: they go round again, and 3 is demoted.
+    expect(regionOf(1)).toBe('protected');
+    expect(regionOf(2)).toBe('protected');
+    expect(regionOf(3)).toBe('probation');
+    access(81); // the next overflow: 4 is now the least recent unread one
+    expect(regionOf(4)).toBe('probation');
+    expect(regionOf(1)).toBe('protected');
   });
 });

@@ -14,6 +14,9 @@ const STRIDE = 4;
 const PREV = 0;
 const NEXT = 1;
 const OWNER = 2;
+/** Set in a slot's owner word by `mark` (a CLOCK reference bit); list numbers stay below it. */
+const MARKED = 0x100;
+const LIST_BITS = MARKED - 1;
 const TAG = 3;
 
 export class SlotLists {
@@ -36,7 +39,22 @@ export class SlotLists {
 
   /** The list holding `slot`, or -1. */
   ownerOf(slot: number): number {
-    return slot < this.slotCapacity ? this.records[slot * STRIDE + OWNER] : NONE;
+    if (slot >= this.slotCapacity) return NONE;
+    const owner = this.records[slot * STRIDE + OWNER];
+    return owner < 0 ? NONE : owner & LIST_BITS;
+  }
+
+  /**
+   * Marks linked `slot` as used since it was last moved: a reference bit, so a list can be kept
+   * in CLOCK order (a hit marks, the list's owner gives marked slots a second chance when it
+   * takes from the head) instead of moving the slot on every hit. Any move clears the mark.
+   */
+  mark(slot: number): void {
+    this.records[slot * STRIDE + OWNER] |= MARKED;
+  }
+
+  isMarked(slot: number): boolean {
+    return (this.records[slot * STRIDE + OWNER] & MARKED) !== 0 && this.records[slot * STRIDE + OWNER] >= 0;
   }
 
   /** The slot after `slot` (towards the most recent end), or -1. */
