@@ -106,3 +106,36 @@ console.log(
     `| lru-cache 11 \`get\` (a Map lookup, a list move, a stored reference) | ${ns(reference.get)} | |`,
   ].join('\n'),
 );
+
+// Gets side by side in one process (bench/throughput/paired-gets.ts), both build orders.
+const pairedGets = resolve(dirname(fileURLToPath(import.meta.url)), 'throughput/paired-gets.js');
+const paired: string[] = [
+  '',
+  'Gets side by side in one process (chunks of 50,000 gets in turn, 4 passes of 2M; geometric mean of both build orders):',
+  '',
+  '| workload | policy | ours ns/get | lru-cache ns/get | get ratio |',
+  '|---|---|---:|---:|---:|',
+];
+for (const distribution of ['zipfian', 'uniform']) {
+  for (const policy of ['wtinylfu', 'lru']) {
+    const runs = ['ours-first', 'lru-cache-first'].map((order) => {
+      process.stderr.write(`paired gets: ${policy} ${distribution} ${order}\n`);
+      const out = execFileSync(
+        process.execPath,
+        ['--max-old-space-size=4096', pairedGets, policy, distribution, order],
+        {
+          encoding: 'utf8',
+        },
+      );
+      return JSON.parse(out.trim().split('\n').pop() as string) as { ours: number; lruCache: number };
+    });
+    const mean = (pick: (r: { ours: number; lruCache: number }) => number) =>
+      Math.sqrt(pick(runs[0]) * pick(runs[1]));
+    const oursNs = mean((r) => r.ours);
+    const theirNs = mean((r) => r.lruCache);
+    paired.push(
+      `| ${distribution} | ${policy} | ${oursNs.toFixed(0)} | ${theirNs.toFixed(0)} | ${(theirNs / oursNs).toFixed(2)}x |`,
+    );
+  }
+}
+console.log(paired.join('\n'));
