@@ -328,7 +328,7 @@ test('while its --ring-source lookup runs, a node answers key and batch requests
       }),
       await fetch(`${node.url}/v1/batch/set`, {
         method: 'POST',
-        body: encodeFrames([{ header: { key: 'k' }, value: Buffer.from('v') }]),
+        body: encodeFrames([{ header: { key: 'k', size: 1 }, value: Buffer.from('v') }]),
         headers: { 'content-type': BATCH_CONTENT_TYPE },
       }),
     ];
