@@ -104,6 +104,8 @@ export interface ClusterOptions {
   peers: Peers;
   logger: Logger;
   hintLimit: number;
+  /** Bytes of values the hints may hold (the node passes --max-memory); default unbounded. */
+  hintBytes?: number;
   /** How long after a ring (and this node's hand-off for it) entries it does not own are kept. */
   unownedGraceMs: number;
   now: () => number;
@@ -159,7 +161,7 @@ export class Cluster {
   private readonly stalls: StallDetector;
 
   constructor(private readonly options: ClusterOptions) {
-    this.hints = new HintStore(options.hintLimit);
+    this.hints = new HintStore(options.hintLimit, options.hintBytes);
     this.stalls = new StallDetector(options.now);
     this.replication = new ReplicationBatcher((address, entries) =>
       options.peers.replicate(address, entries),

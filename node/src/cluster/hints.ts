@@ -1,20 +1,30 @@
 /**
  * Hinted hand-off: writes meant for an owner that did not answer, kept here until it answers
- * again. Bounded: past `limit` entries the oldest hints are dropped (and counted), since a
- * cache may lose a copy but must not run out of memory; anti-entropy repairs what is dropped.
+ * again. Bounded: past `limit` entries, or `maxBytes` bytes of their values (a hint holds a
+ * whole value), the oldest hints are dropped (and counted), since a cache may lose a copy but
+ * must not run out of memory; anti-entropy repairs what is dropped.
  */
 import { supersedes, type ReplicaEntry } from './replica.js';
 
 export class HintStore {
   private readonly byPeer = new Map<string, Map<string, ReplicaEntry>>();
   private count = 0;
+  private held = 0;
   dropped = 0;
   delivered = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    private readonly maxBytes = Infinity,
+  ) {}
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes of the values held. */
+  get bytes(): number {
+    return this.held;
   }
 
   add(peer: string, entry: ReplicaEntry): void {
@@ -25,12 +35,17 @@ export class HintStore {
     }
     const existing = hints.get(entry.key);
     if (existing !== undefined) {
-      if (supersedes(entry, existing)) hints.set(entry.key, entry);
-      return;
+      if (!supersedes(entry, existing)) return;
+      hints.delete(entry.key); // its bytes leave with it; the newer one comes in as new
+      this.count--;
+      this.held -= existing.value.length;
     }
-    if (this.count >= this.limit) this.dropOldest();
+    while (this.count > 0 && (this.count >= this.limit || this.held + entry.value.length > this.maxBytes))
+      this.dropOldest();
     hints.set(entry.key, entry);
+    this.byPeer.set(peer, hints); // dropping may have emptied and removed the peer's map
     this.count++;
+    this.held += entry.value.length;
   }
 
   peers(): string[] {
@@ -67,6 +82,7 @@ export class HintStore {
       if (hints.get(entry.key) === entry) {
         hints.delete(entry.key);
         this.count--;
+        this.held -= entry.value.length;
         this.delivered++;
       }
     }
@@ -75,11 +91,13 @@ export class HintStore {
 
   private dropOldest(): void {
     for (const [peer, hints] of this.byPeer) {
-      const first = hints.keys().next();
+      const first = hints.entries().next();
       if (first.done) continue;
-      hints.delete(first.value);
+      const [key, entry] = first.value;
+      hints.delete(key);
       if (hints.size === 0) this.byPeer.delete(peer);
       this.count--;
+      this.held -= entry.value.length;
       this.dropped++;
       return;
     }

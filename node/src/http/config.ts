@@ -136,7 +136,8 @@ export const NODE_OPTIONS = {
     flag: '--max-hints',
     env: 'RINGCACHE_MAX_HINTS',
     defaultValue: 100_000,
-    description: 'writes held for unreachable peers; beyond it the oldest are dropped (counted)',
+    description:
+      'writes held for unreachable peers (their values at most --max-memory bytes); beyond it the oldest are dropped (counted)',
     parse: parsePositiveInteger,
   }),
   tombstoneGraceMs: option({

@@ -66,6 +66,8 @@ export async function startNode(
     peers,
     logger,
     hintLimit: config.maxHints,
+    // Hints hold whole values: counted alone, --max-hints of them could hold 100 GB.
+    hintBytes: config.maxMemory,
     unownedGraceMs: config.unownedGraceMs,
     now,
   });
