@@ -144,6 +144,16 @@ export async function startNode(
     if (segment !== undefined) entries(req, res, segment);
     else app(req, res);
   }
+  /** As answersBeforeBody, for a batch: refused on its token or declared length, it is not invited. */
+  function batchAnswersBeforeBody(url: string, req: IncomingMessage): boolean {
+    if (!url.startsWith('/v1/batch/')) return false;
+    try {
+      context.checkToken(req.headers.authorization);
+    } catch {
+      return true;
+    }
+    return Number(req.headers['content-length'] ?? 0) > config.maxBatchSize;
+  }
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     if (sockets.has(socket)) return; // a request handed back by serveWithoutUpgrade
@@ -165,7 +175,9 @@ export async function startNode(
   // Expect: 100-continue. Node would invite every body; a key request that will be refused
   // is answered at once instead (curl sends the header for bodies over 1 MB).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!isKeyPath(originForm(req)) || !answersBeforeBody(context, req)) res.writeContinue();
+    const url = originForm(req);
+    const refused = isKeyPath(url) ? answersBeforeBody(context, req) : batchAnswersBeforeBody(url, req);
+    if (!refused) res.writeContinue();
     server.emit('request', req, res);
   });
   // An Expect other than 100-continue: node's own 417 has no body; ours says why, in JSON.

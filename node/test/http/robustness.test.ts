@@ -60,12 +60,16 @@ test('Expect: 100-continue: a body that will be refused is not invited; one that
   const auth = 'Authorization: Bearer a-token-of-16-chars-or-more\r\n';
   const head = (key: string, length: number, extra = '') =>
     `PUT /v1/keys/${key} HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n${extra}\r\n`;
+  const batch = (kind: string, length: number, extra = '') =>
+    `POST /v1/batch/${kind} HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n${extra}\r\n`;
   // Refused ones: the final answer comes first, without the body ever being sent.
   for (const [request, status] of [
     [head('big', 1001, auth), 413],
     [head('nobody', 10), 401],
     [head('%ZZ', 10, auth), 400],
     [head('ttl', 10, `${auth}X-TTL-Ms: -1\r\n`), 400],
+    [batch('set', 16 * 1024 * 1024 + 1, `${auth}Content-Type: application/vnd.ringcache.batch\r\n`), 413],
+    [batch('get', 10), 401],
   ] as const) {
     const { response } = await rawRequest(node.port, request);
     expect([request.split(' ')[1], response?.status]).toEqual([request.split(' ')[1], status]);
