@@ -203,6 +203,7 @@ export function createApp(ctx: AppContext): express.Express {
   });
   route(app, '/v1/batch/get', {
     post: async (req, res) => {
+      checkBatchConsistency(ctx, req);
       const body = await readBody(req, ctx.config.maxBatchSize, 'batch');
       let parsed: unknown;
       try {
@@ -220,6 +221,7 @@ export function createApp(ctx: AppContext): express.Express {
   });
   route(app, '/v1/batch/set', {
     post: async (req, res) => {
+      checkBatchConsistency(ctx, req);
       const type = req.headers['content-type'];
       if (type !== BATCH_CONTENT_TYPE) {
         throw new ApiError(
@@ -303,6 +305,11 @@ function refuseWithoutRing(ctx: AppContext): void {
 }
 
 /** What the entries of a batch sent to a node with a ring share (http/cluster-batch.ts). */
+/** A bad X-Consistency is a 400 on a node serving alone too, as it is for a single request. */
+function checkBatchConsistency(ctx: AppContext, req: Request): void {
+  parseConsistency(req.headers['x-consistency'] as string | undefined, ctx.config.consistency);
+}
+
 function clusterBatchContext(ctx: AppContext, req: Request): ClusterBatchContext {
   const consistencyHeader = req.headers['x-consistency'] as string | undefined;
   const passHeaders: Record<string, string> = {};

@@ -152,4 +152,23 @@ describe('POST /v1/batch/set and /v1/batch/get', () => {
     expect((again.body.results as Array<{ status: number }>)[0].status).toBe(412);
     expect(await (await fetch(`${node.url}/v1/keys/w1`)).text()).toBe('first');
   });
+
+  test('a bad X-Consistency is refused with 400 as on a single request, ring or not', async () => {
+    const headers = { 'X-Consistency': 'bogus', 'Content-Type': BATCH_CONTENT_TYPE };
+    const set = await fetch(`${node.url}/v1/batch/set`, {
+      method: 'POST',
+      headers,
+      body: encodeFrames([frame('xc', Buffer.from('x'))]),
+    });
+    const get = await fetch(`${node.url}/v1/batch/get`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ keys: ['xc'] }),
+    });
+    for (const response of [set, get]) {
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INVALID_HEADER');
+    }
+    expect((await fetch(`${node.url}/v1/keys/xc`)).status).toBe(404);
+  });
 });
