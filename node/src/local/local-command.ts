@@ -58,7 +58,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   // The nodes inherit this environment: with a token in it, the launcher's own calls need it too.
   const token = clientTokenOf(process.env);
   const cluster = new LocalCluster({ basePort, replicationFactor, token });
-  say(`starting ${nodes} nodes (replication factor ${replicationFactor}) ...`);
+  say(`starting ${nodes} node${nodes === 1 ? '' : 's'} (replication factor ${replicationFactor}) ...`);
   await cluster.start(nodes);
   say('endpoints (any node answers for any key):');
   for (const node of cluster.nodes.values()) say(`  ${node.id}  http://${node.address}`);
