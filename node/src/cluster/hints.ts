@@ -42,7 +42,7 @@ export class HintStore {
     }
     while (this.count > 0 && (this.count >= this.limit || this.held + entry.value.length > this.maxBytes))
       this.dropOldest();
-    hints.set(entry.key, entry);
+    hints.set(entry.key, ownMemory(entry));
     this.byPeer.set(peer, hints); // dropping may have emptied and removed the peer's map
     this.count++;
     this.held += entry.value.length;
@@ -102,4 +102,15 @@ export class HintStore {
       return;
     }
   }
+}
+
+/**
+ * The entry with a value that holds only its own bytes. A value can be a view into a larger
+ * buffer (a batch request's body): held as a hint for as long as an owner is down, it would
+ * keep the whole body alive, which the byte bound does not count.
+ */
+function ownMemory(entry: ReplicaEntry): ReplicaEntry {
+  const value = entry.value;
+  if (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) return entry;
+  return { ...entry, value: new Uint8Array(value) };
 }

@@ -45,3 +45,14 @@ test('a newer hint of a key replaces it, bytes and all; delivery frees its bytes
   hints.markDelivered('a', hints.pending('a', 10));
   expect([hints.size, hints.bytes, hints.delivered]).toEqual([0, 0, 1]);
 });
+
+test('a hint whose value is a view into a larger buffer keeps a copy, not the buffer', () => {
+  const hints = new HintStore(100);
+  const body = Buffer.alloc(1 << 20, 7); // say, a batch request's body
+  body.write('hello', 4096);
+  hints.add('a', { ...hint('k', 1, 0), value: body.subarray(4096, 4101) });
+  const [held] = hints.pending('a', 10);
+  expect(Buffer.from(held.value).toString()).toBe('hello');
+  expect(held.value.buffer.byteLength).toBe(5);
+  expect(hints.bytes).toBe(5);
+});
