@@ -263,9 +263,9 @@ describe('podDisruptionBudget', () => {
 });
 
 describe('authSecret', () => {
-  test('holds the clients token only when no Secret is named', () => {
+  test('holds the clients token also when a Secret is named, for when the name is removed', () => {
     expect(Object.keys(authSecret(demo, tokens).data!)).toEqual(['token', 'peer-token']);
-    expect(Object.keys(authSecret(orders, tokens).data!)).toEqual(['peer-token']);
+    expect(Object.keys(authSecret(orders, tokens).data!)).toEqual(['token', 'peer-token']);
     expect(Buffer.from(authSecret(demo, tokens).data!.token, 'base64').toString()).toBe(tokens.token);
   });
 

@@ -466,3 +466,45 @@ test('a missing auth Secret and a refused StatefulSet are reported on the CacheC
   });
   expect(reasons).not.toContain('ScalingUp');
 });
+
+test('removing spec.auth.secretName leaves the pods a token to mount; a generated Secret without one is reported', async () => {
+  const op = operators.at(-1) ?? (await startOperator('operator-6'));
+  await waitFor('an operator leads', 60_000, async () => ((await op.isLeader()) ? true : undefined), () => op.process.exited);
+  const ns = 'authswitch';
+  await namespace(ns);
+  const stsPath = `/apis/apps/v1/namespaces/${ns}/statefulsets/sw`;
+  const secretPath = (name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`;
+  const userSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sw-token' }, stringData: { token: 'a-token-of-sixteen-chars-or-more' } };
+  expect((await api.call('POST', `/api/v1/namespaces/${ns}/secrets`, userSecret)).status).toBe(201);
+  expect((await create(ns, 'sw', { replicas: 1, replicationFactor: 1, auth: { secretName: 'sw-token' } })).status).toBe(201);
+  await waitFor('the StatefulSet of sw', 60_000, async () => ((await api.get(stsPath)) ? true : undefined), () => op.process.exited);
+
+  // Unset: the pods mount key `token` of sw-auth, which must be there (it was once left out).
+  expect((await api.call('PATCH', ccPath(ns, 'sw'), { spec: { auth: null } }, MERGE)).status).toBe(200);
+  const sources: Array<{ secret: { name: string; items: Array<{ key: string }> } }> = await waitFor(
+    'the StatefulSet mounting sw-auth',
+    60_000,
+    async () => {
+      const s = (await api.get(stsPath))!.body.spec.template.spec.volumes[0].projected.sources;
+      return s[0].secret.name === 'sw-auth' ? s : undefined;
+    },
+    () => op.process.exited,
+  );
+  const data: Record<string, string> = (await api.get(secretPath('sw-auth')))!.body.data;
+  for (const { secret } of sources) expect(Object.keys(data)).toContain(secret.items[0].key);
+  expect(Buffer.from(data.token, 'base64').toString()).toMatch(/^[\x21-\x7e]{16,}$/);
+
+  // A Secret made that way by an earlier operator: the pass says so and builds nothing.
+  const legacy = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'old-auth' }, stringData: { 'peer-token': 'a-peer-token-of-sixteen-chars' } };
+  expect((await api.call('POST', `/api/v1/namespaces/${ns}/secrets`, legacy)).status).toBe(201);
+  expect((await create(ns, 'old', { replicas: 1, replicationFactor: 1 })).status).toBe(201);
+  const message = await waitFor('old Degraded', 60_000, async () => {
+    const conditions = (await api.get(ccPath(ns, 'old')))?.body.status?.conditions ?? [];
+    const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
+    return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
+  }, () => op.process.exited);
+  expect(message).toBe(
+    'Secret authswitch/old-auth has no "token" key (it was generated while spec.auth.secretName named another Secret); the nodes read their token from it once spec.auth.secretName is unset: set spec.auth.secretName again, or add a "token" key of at least 16 characters to it',
+  );
+  expect(await api.get(`/apis/apps/v1/namespaces/${ns}/statefulsets/old`)).toBeUndefined();
+});

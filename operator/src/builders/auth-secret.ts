@@ -1,9 +1,10 @@
 /**
  * `<cluster>-auth`: the credentials the operator generates. `peer-token` (node-to-node and
  * operator-to-node traffic) is always here, because the operator must know it and users should
- * never have to make it; `token` (clients' bearer token) only when spec.auth.secretName does not
- * name the user's own Secret. The random values come in as arguments so the builder stays pure;
- * the reconcile loop creates this Secret only when it is absent, and never rewrites its values.
+ * never have to make it; `token` (clients' bearer token), which the nodes use while
+ * spec.auth.secretName does not name the user's own Secret. The random values come in as
+ * arguments so the builder stays pure; the reconcile loop creates this Secret only when it is
+ * absent, and never rewrites its values.
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import { authSecretName } from '../names.js';
@@ -28,9 +29,12 @@ export function authSecret(cluster: ClusterContext, tokens: GeneratedTokens): V1
   for (const [name, value] of Object.entries(tokens)) {
     if (!TOKEN_PATTERN.test(value)) throw new Error(`${name} must be at least 16 printable ASCII characters`);
   }
-  const data: Record<string, string> = {};
-  if (cluster.spec.auth.secretName === undefined) data.token = base64(tokens.token);
-  data['peer-token'] = base64(tokens.peerToken);
+  // `token` also when the spec names the user's Secret: the pods mount this one's once
+  // spec.auth.secretName is removed, and the Secret is never rewritten to add it then.
+  const data: Record<string, string> = {
+    token: base64(tokens.token),
+    'peer-token': base64(tokens.peerToken),
+  };
   return {
     apiVersion: 'v1',
     kind: 'Secret',
