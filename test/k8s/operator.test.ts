@@ -508,3 +508,27 @@ test('removing spec.auth.secretName leaves the pods a token to mount; a generate
   );
   expect(await api.get(`/apis/apps/v1/namespaces/${ns}/statefulsets/old`)).toBeUndefined();
 });
+
+test('clusters <a> and <a>-nodes in one namespace: the second is refused its Service, the first keeps it', async () => {
+  const op = operators.at(-1) ?? (await startOperator('operator-7'));
+  await waitFor('an operator leads', 60_000, async () => ((await op.isLeader()) ? true : undefined), () => op.process.exited);
+  const ns = 'names';
+  await namespace(ns);
+  const svcPath = `/api/v1/namespaces/${ns}/services/col-nodes`;
+  expect((await create(ns, 'col', { replicas: 1, replicationFactor: 1 })).status).toBe(201);
+  await waitFor('the headless Service of col', 60_000, async () => ((await api.get(svcPath)) ? true : undefined), () => op.process.exited);
+  expect((await create(ns, 'col-nodes', { replicas: 1, replicationFactor: 1 })).status).toBe(201);
+  const message = await waitFor('col-nodes Degraded', 60_000, async () => {
+    const conditions = (await api.get(ccPath(ns, 'col-nodes')))?.body.status?.conditions ?? [];
+    const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
+    return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
+  }, () => op.process.exited);
+  expect(message).toBe(
+    "Service names/col-nodes, this cluster's client Service, is controlled by CacheCluster col: rename this CacheCluster (clusters named <a> and <a>-nodes cannot share a namespace: <a>-nodes is the headless Service of <a>)",
+  );
+  // Nothing of col-nodes was applied over it: the Service is still col's headless one.
+  const svc = (await api.get(svcPath))!.body;
+  expect(svc.metadata.ownerReferences.map((r: { name: string }) => r.name)).toEqual(['col']);
+  expect(svc.spec.selector['app.kubernetes.io/instance']).toBe('col');
+  expect(svc.spec.clusterIP).toBe('None');
+});

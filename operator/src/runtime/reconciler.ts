@@ -32,7 +32,7 @@ import {
 } from '../names.js';
 import { memberStatuses, nextScalingAction, type NodeReport, type ScalingAction } from '../scaling.js';
 import { SpecError, clusterContext, specWarnings } from '../spec.js';
-import type { CacheCluster, ClusterContext, Condition } from '../types.js';
+import { KIND, type CacheCluster, type ClusterContext, type Condition } from '../types.js';
 import type { Leadership } from '../leader/elector.js';
 import { restamped, transitionsNeeded, type Publisher } from '../leader/publisher.js';
 import type { EventRecorder, EventTarget } from './events.js';
@@ -147,8 +147,8 @@ export class Reconciler {
     const warnings = specWarnings(spec);
     if (warnings.length > 0) await this.tell(key, target, 'Warning', 'SpecWarning', warnings.join('; '));
     const tokens = await this.ensureAuthSecret(ctx);
-    await this.apply(paths.service(namespace, headlessServiceName(name)), headlessService(ctx));
-    await this.apply(paths.service(namespace, clientServiceName(name)), clientService(ctx));
+    await this.applyService(ctx, headlessServiceName(name), 'headless', headlessService(ctx));
+    await this.applyService(ctx, clientServiceName(name), 'client', clientService(ctx));
     await this.apply(
       paths.podDisruptionBudget(namespace, podDisruptionBudgetName(name)),
       podDisruptionBudget(ctx),
@@ -365,6 +365,31 @@ export class Reconciler {
   private async apply(path: string, object: unknown): Promise<void> {
     this.requireLeader();
     await this.client.apply(path, object, FIELD_MANAGER);
+  }
+
+  /**
+   * Server-side apply of one of the cluster's Services, unless something else controls it. Their
+   * names can collide: `<a>-nodes` is the headless Service of a cluster `<a>` and the client
+   * Service of a cluster `<a>-nodes`, and the forced apply under one field manager would hand it
+   * from one cluster to the other on every pass (selector, owner, DNS of the members).
+   */
+  private async applyService(
+    ctx: ClusterContext,
+    name: string,
+    role: 'headless' | 'client',
+    object: unknown,
+  ): Promise<void> {
+    const path = paths.service(ctx.namespace, name);
+    const existing = await this.client.get(path);
+    const references: Array<{ kind?: string; name?: string; controller?: boolean }> =
+      existing?.metadata?.ownerReferences ?? [];
+    const controller = references.find((r) => r.controller === true);
+    if (controller !== undefined && !(controller.kind === KIND && controller.name === ctx.name)) {
+      throw new Error(
+        `Service ${ctx.namespace}/${name}, this cluster's ${role} Service, is controlled by ${controller.kind} ${controller.name}: rename this CacheCluster (clusters named <a> and <a>-nodes cannot share a namespace: <a>-nodes is the headless Service of <a>)`,
+      );
+    }
+    await this.apply(path, object);
   }
 
   /** The ring address of a new member: the pod's DNS name, or with --member-address=pod-ip its IP. */

@@ -15,7 +15,7 @@ export const OPERATOR_RULES: Rule[] = [
   { group: 'ringcache.io', resource: 'cacheclusters/status', verbs: ['patch'], scope: 'cluster' },
   { group: 'ringcache.io', resource: 'cacheclusters/finalizers', verbs: ['update'], scope: 'cluster' },
   { group: 'apps', resource: 'statefulsets', verbs: ['get', 'list', 'watch', 'create', 'patch'], scope: 'cluster' },
-  { group: '', resource: 'services', verbs: ['create', 'patch'], scope: 'cluster' },
+  { group: '', resource: 'services', verbs: ['get', 'create', 'patch'], scope: 'cluster' },
   { group: 'policy', resource: 'poddisruptionbudgets', verbs: ['create', 'patch'], scope: 'cluster' },
   { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update'], scope: 'cluster' },
   { group: '', resource: 'secrets', verbs: ['get', 'create'], scope: 'cluster' },
