@@ -41,24 +41,41 @@ function call(
   });
 }
 
-/** What the node says of itself; undefined when it does not answer (it counts as not reported). */
+/**
+ * What the node says of itself, or why it said nothing (it then counts as not reported): a
+ * refused token or an unreachable pod would otherwise look like a hand-off that never ends.
+ */
 export async function nodeReport(
   target: NodeTarget,
   token: string | undefined,
   timeoutMs: number,
-): Promise<NodeReport | undefined> {
+): Promise<{ report: NodeReport } | { problem: string }> {
   try {
     const answer = await call(`http://${target.endpoint}/v1/status`, 'GET', token, timeoutMs);
-    if (answer.status !== 200) return undefined;
+    if (answer.status !== 200)
+      return { problem: `GET /v1/status: ${answerError(answer.status, answer.text)}` };
     const status = JSON.parse(answer.text) as { cluster?: { epoch?: number; handoffComplete?: boolean } };
-    if (typeof status.cluster?.epoch !== 'number') return undefined;
+    if (typeof status.cluster?.epoch !== 'number')
+      return { problem: 'GET /v1/status: no cluster.epoch in the answer' };
     return {
-      id: target.id,
-      epoch: status.cluster.epoch,
-      handoffComplete: status.cluster.handoffComplete === true,
+      report: {
+        id: target.id,
+        epoch: status.cluster.epoch,
+        handoffComplete: status.cluster.handoffComplete === true,
+      },
     };
+  } catch (err) {
+    return { problem: `GET /v1/status: ${(err as Error).message}` };
+  }
+}
+
+/** `401 UNAUTHORIZED: <message>` from a node's JSON error, or the status and the start of the text. */
+function answerError(status: number, text: string): string {
+  try {
+    const { code, message } = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+    return `${status} ${code}: ${message}`;
   } catch {
-    return undefined;
+    return `${status} ${text.slice(0, 200)}`;
   }
 }
 

@@ -180,7 +180,8 @@ export class Reconciler {
     };
     // Every pod is asked, members or not: a node may hold a ring newer than the record.
     const asked = [...new Set([...(ring?.members.map((m) => m.id) ?? []), ...pods.keys()])];
-    let reports = await this.reports(asked, targetOf, tokens.client);
+    const silent = new Map<string, string>();
+    let reports = await this.reports(asked, targetOf, tokens.client, silent);
     const ahead = newestAhead(ring, [...reports.values()]);
     if (ahead !== undefined) {
       // The record (ConfigMap and status.ring) is behind the nodes: both were lost or rolled
@@ -231,7 +232,7 @@ export class Reconciler {
             );
           }
         }
-        reports = await this.reports(asked, targetOf, tokens.client);
+        reports = await this.reports(asked, targetOf, tokens.client, silent);
       }
     }
 
@@ -279,7 +280,14 @@ export class Reconciler {
       const reason = action.kind === 'grow-statefulset' ? 'ScalingUp' : 'ScalingDown';
       await this.tell(key, target, 'Normal', reason, describe(action));
     }
-    const last = actions.at(-1)!;
+    let last = actions.at(-1)!;
+    // Members the pass could not ask look like hand-offs that never end: say why they are silent.
+    const unheard = (ring?.members ?? []).filter((m) => silent.has(m.id));
+    if (last.kind === 'wait' && unheard.length > 0) {
+      const why = unheard.map((m) => `${m.id}: ${silent.get(m.id)}`).join('; ');
+      last = { kind: 'wait', reason: `${last.reason} (no status from ${why})` };
+      actions[actions.length - 1] = last;
+    }
     if (last.kind === 'wait') await this.tell(key, target, 'Normal', 'Waiting', last.reason);
 
     const simpleReports = new Map(
@@ -446,19 +454,24 @@ export class Reconciler {
     return { peer: secretValue(secret, 'peer-token'), client };
   }
 
+  /** What each pod reports; `silent` is refilled with why the others said nothing. */
   private async reports(
     ids: readonly string[],
     targetOf: (id: string) => NodeTarget | undefined,
     token: string | undefined,
+    silent: Map<string, string>,
   ): Promise<Map<string, NodeReport>> {
     const out = new Map<string, NodeReport>();
-    const answers = await Promise.all(
-      ids.map((id) => {
+    silent.clear();
+    await Promise.all(
+      ids.map(async (id) => {
         const target = targetOf(id);
-        return target ? nodeReport(target, token, this.options.nodeTimeoutMs) : undefined;
+        if (target === undefined) return;
+        const answer = await nodeReport(target, token, this.options.nodeTimeoutMs);
+        if ('report' in answer) out.set(id, answer.report);
+        else silent.set(id, answer.problem);
       }),
     );
-    for (const report of answers) if (report) out.set(report.id, report);
     return out;
   }
 

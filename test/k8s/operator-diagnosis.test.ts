@@ -1,0 +1,81 @@
+/**
+ * What a stuck scale tells its user, on a real control plane with the stand-in kubelet running the
+ * pods as cache nodes: members the operator cannot ask (here: the client token rotated in the
+ * Secret, which running nodes read only at start, so they answer 401) are named with the reason
+ * in the Progressing condition and the Waiting Event, instead of passing for hand-offs that never
+ * finish.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI } from '../support/node-process.js';
+import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
+import { waitFor } from './controlplane/http.js';
+import { LoggedProcess } from './controlplane/process.js';
+import { applyCrd } from './support/crd.js';
+import { kubeApi } from './support/kube-api.js';
+import { StandInKubelet } from './support/kubelet.js';
+
+const NS = 'stuck';
+const CC = `/apis/ringcache.io/v1alpha1/namespaces/${NS}/cacheclusters`;
+const MERGE = 'application/merge-patch+json';
+
+let cp: ControlPlane | undefined;
+let kubelet: StandInKubelet | undefined;
+let operator: LoggedProcess | undefined;
+let dir: string | undefined;
+
+afterAll(async () => {
+  await operator?.stop();
+  await kubelet?.stop();
+  await cp?.stop();
+  if (dir && process.env.RINGCACHE_K8S_KEEP !== '1') await rm(dir, { recursive: true, force: true });
+});
+
+interface Condition {
+  type: string;
+  status: string;
+  message: string;
+}
+
+test('a scale stuck on members that refuse the operator names them and why', async () => {
+  cp = await startControlPlane();
+  const api = kubeApi(cp.server, cp.token, await readFile(cp.caPath, 'utf8'));
+  await api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  kubelet = await StandInKubelet.start({ kubeconfigPath: cp.kubeconfigPath, namespace: NS });
+  await applyCrd(cp);
+  dir = await mkdtemp(join(tmpdir(), 'ringcache-diagnosis-'));
+  const dns = kubelet.dns();
+  operator = new LoggedProcess(
+    'operator',
+    process.execPath,
+    [...dns.nodeArgs, CLI, 'operator', '--metrics-port=0'],
+    join(dir, 'operator.log'),
+    { PATH: process.env.PATH, KUBECONFIG: cp.kubeconfigPath, POD_NAME: 'operator-d', POD_NAMESPACE: NS, ...dns.env },
+  );
+  const op = operator;
+  const body = { apiVersion: 'ringcache.io/v1alpha1', kind: 'CacheCluster', metadata: { name: 'demo' } };
+  const spec = { replicas: 2, replicationFactor: 1, maxMemory: '32Mi' };
+  expect((await api.call('POST', CC, { ...body, spec })).status).toBe(201);
+  const conditions = async (): Promise<Condition[]> => (await api.get(`${CC}/demo`))!.body.status?.conditions ?? [];
+  const condition = async (type: string) => (await conditions()).find((c) => c.type === type);
+  await waitFor('demo Ready', 240_000, async () => ((await condition('Ready'))?.status === 'True' ? true : undefined), () => op.exited);
+
+  const rotated = { stringData: { token: 'a-rotated-token-of-sixteen-chars' } };
+  expect((await api.call('PATCH', `/api/v1/namespaces/${NS}/secrets/demo-auth`, rotated, MERGE)).status).toBe(200);
+  expect((await api.call('PATCH', `${CC}/demo`, { spec: { replicas: 3 } }, MERGE)).status).toBe(200);
+
+  const refused = /no status from demo-0: GET \/v1\/status: 401 UNAUTHORIZED: .+; demo-1: GET \/v1\/status: 401 UNAUTHORIZED: /;
+  const progressing = await waitFor(
+    'Progressing to name the members that refuse the operator',
+    120_000,
+    async () => {
+      const c = await condition('Progressing');
+      return c?.status === 'True' && refused.test(c.message) ? c.message : undefined;
+    },
+    () => op.exited,
+  );
+  expect(progressing).toMatch(/^waiting for demo-0, demo-1 to finish the hand-off of epoch \d+/);
+  const events = (await api.get(`/api/v1/namespaces/${NS}/events`))!.body.items as Array<{ reason: string; message: string }>;
+  expect(events.some((e) => e.reason === 'Waiting' && refused.test(e.message))).toBe(true);
+});
