@@ -85,6 +85,7 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
         metrics.isLeader.set(0);
         // The epochs were this replica's view while it led: a stand-by publishes none.
         metrics.ringEpoch.reset();
+        metrics.clusterCondition.reset();
         stopping = controller.stop();
       },
     },

@@ -3,14 +3,15 @@
  * pods as cache nodes: members the operator cannot ask (here: the client token rotated in the
  * Secret, which running nodes read only at start, so they answer 401) are named with the reason
  * in the Progressing condition and the Waiting Event, instead of passing for hand-offs that never
- * finish.
+ * finish; and the operator's ringcache_operator_cluster_condition gauge shows it for alerts.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../support/node-process.js';
 import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
-import { waitFor } from './controlplane/http.js';
+import { httpRequest, waitFor } from './controlplane/http.js';
+import { freePorts } from './controlplane/ports.js';
 import { LoggedProcess } from './controlplane/process.js';
 import { applyCrd } from './support/crd.js';
 import { kubeApi } from './support/kube-api.js';
@@ -38,7 +39,7 @@ interface Condition {
   message: string;
 }
 
-test('a scale stuck on members that refuse the operator names them and why', async () => {
+test('a scale stuck on members that refuse the operator names them and why; the condition gauge shows it', async () => {
   cp = await startControlPlane();
   const api = kubeApi(cp.server, cp.token, await readFile(cp.caPath, 'utf8'));
   await api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
@@ -46,10 +47,21 @@ test('a scale stuck on members that refuse the operator names them and why', asy
   await applyCrd(cp);
   dir = await mkdtemp(join(tmpdir(), 'ringcache-diagnosis-'));
   const dns = kubelet.dns();
+  const [metricsPort] = await freePorts(1);
+  /** The cluster's condition gauge by type, from the operator's /metrics. */
+  const gauge = async (): Promise<Record<string, number>> => {
+    const { body } = await httpRequest(`http://127.0.0.1:${metricsPort}/metrics`, { timeoutMs: 5000 });
+    const samples = body.split('\n').filter((l) => l.startsWith('ringcache_operator_cluster_condition{'));
+    return Object.fromEntries(
+      samples
+        .filter((l) => l.includes(`namespace="${NS}"`) && l.includes('cluster="demo"'))
+        .map((l) => [/type="(\w+)"/.exec(l)![1], Number(l.slice(l.lastIndexOf(' ') + 1))]),
+    );
+  };
   operator = new LoggedProcess(
     'operator',
     process.execPath,
-    [...dns.nodeArgs, CLI, 'operator', '--metrics-port=0'],
+    [...dns.nodeArgs, CLI, 'operator', '--metrics-host=127.0.0.1', `--metrics-port=${metricsPort}`],
     join(dir, 'operator.log'),
     { PATH: process.env.PATH, KUBECONFIG: cp.kubeconfigPath, POD_NAME: 'operator-d', POD_NAMESPACE: NS, ...dns.env },
   );
@@ -60,6 +72,9 @@ test('a scale stuck on members that refuse the operator names them and why', asy
   const conditions = async (): Promise<Condition[]> => (await api.get(`${CC}/demo`))!.body.status?.conditions ?? [];
   const condition = async (type: string) => (await conditions()).find((c) => c.type === type);
   await waitFor('demo Ready', 240_000, async () => ((await condition('Ready'))?.status === 'True' ? true : undefined), () => op.exited);
+
+  await waitFor('the Ready gauge at 1', 30_000, async () => ((await gauge()).Ready === 1 ? true : undefined));
+  expect(await gauge()).toEqual({ Available: 1, Progressing: 0, Degraded: 0, RingConverged: 1, Ready: 1 });
 
   const rotated = { stringData: { token: 'a-rotated-token-of-sixteen-chars' } };
   expect((await api.call('PATCH', `/api/v1/namespaces/${NS}/secrets/demo-auth`, rotated, MERGE)).status).toBe(200);
@@ -78,4 +93,6 @@ test('a scale stuck on members that refuse the operator names them and why', asy
   expect(progressing).toMatch(/^waiting for demo-0, demo-1 to finish the hand-off of epoch \d+/);
   const events = (await api.get(`/api/v1/namespaces/${NS}/events`))!.body.items as Array<{ reason: string; message: string }>;
   expect(events.some((e) => e.reason === 'Waiting' && refused.test(e.message))).toBe(true);
+  // What an alert on a stuck scale reads: Progressing held at 1, Ready at 0.
+  expect(await gauge()).toMatchObject({ Progressing: 1, Ready: 0 });
 });

@@ -37,6 +37,12 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'cluster'] as const,
     registers: [this.registry],
   });
+  readonly clusterCondition = new Gauge({
+    name: 'ringcache_operator_cluster_condition',
+    help: 'Each CacheCluster condition as last written by this leader: 1 True, 0 False, -1 Unknown',
+    labelNames: ['namespace', 'cluster', 'type'] as const,
+    registers: [this.registry],
+  });
   readonly watchLists = new Counter({
     name: 'ringcache_operator_watch_lists_total',
     help: 'Lists made by the watches: one as each starts, one more each time a watch ended and restarted',

@@ -17,7 +17,7 @@ import {
   statefulSet,
   tokenFromBytes,
 } from '../builders/index.js';
-import { computeConditions, describe, type ObservedState } from '../conditions.js';
+import { CONDITION_TYPES, computeConditions, describe, type ObservedState } from '../conditions.js';
 import type { MemberAddressMode } from '../config.js';
 import { paths, type KubeClient } from '../kube/client.js';
 import {
@@ -110,6 +110,8 @@ export class Reconciler {
     if (cr === undefined || (cr.metadata as { deletionTimestamp?: string }).deletionTimestamp) {
       // Deleted: the garbage collector removes what it owns.
       this.metrics.ringEpoch.remove({ namespace, cluster: name });
+      for (const type of CONDITION_TYPES)
+        this.metrics.clusterCondition.remove({ namespace, cluster: name, type });
       this.told.delete(key);
       return;
     }
@@ -598,6 +600,14 @@ export class Reconciler {
       query: { fieldManager: FIELD_MANAGER },
       contentType: 'application/merge-patch+json',
     });
+    // For alerts (a scale stuck: Progressing at 1 for long; Ready at 0). Not after a loss of
+    // leadership during the pass: onStoppedLeading has cleared the gauge.
+    if (this.leadership() === undefined) return;
+    const labels = { namespace: cr.metadata.namespace, cluster: cr.metadata.name };
+    for (const c of conditions) {
+      const value = c.status === 'True' ? 1 : c.status === 'False' ? 0 : -1;
+      this.metrics.clusterCondition.set({ ...labels, type: c.type }, value);
+    }
   }
 
   private async tell(
