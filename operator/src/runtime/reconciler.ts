@@ -465,15 +465,19 @@ export class Reconciler {
   ): Promise<Map<string, NodeReport>> {
     const out = new Map<string, NodeReport>();
     silent.clear();
-    await Promise.all(
-      ids.map(async (id) => {
+    const answers = await Promise.all(
+      ids.map((id) => {
         const target = targetOf(id);
-        if (target === undefined) return;
-        const answer = await nodeReport(target, token, this.options.nodeTimeoutMs);
-        if ('report' in answer) out.set(id, answer.report);
-        else silent.set(id, answer.problem);
+        return target === undefined ? undefined : nodeReport(target, token, this.options.nodeTimeoutMs);
       }),
     );
+    // In the order asked, not the order answered: decisions that take the first of equals (the
+    // member a ring is adopted from) must not depend on which pod answered first.
+    answers.forEach((answer, i) => {
+      if (answer === undefined) return;
+      if ('report' in answer) out.set(ids[i], answer.report);
+      else silent.set(ids[i], answer.problem);
+    });
     return out;
   }
 
