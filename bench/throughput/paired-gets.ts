@@ -9,30 +9,19 @@
  * Usage: node paired-gets.js <lru|wtinylfu> <zipfian|uniform> <ours-first|lru-cache-first>;
  * prints one JSON line: ns per get for each, summed over ROUNDS passes of 2M gets.
  */
-import { LRUCache } from 'lru-cache';
-import { Store } from '../../node/src/store/index.js';
+import { KEYS, makeCache, type Cache } from './implementations.js';
 import { keySequence, type Distribution } from './workload.js';
 
-const KEYS = 1_000_000;
 const OPS = 2_000_000;
 const CHUNK = 50_000;
 const ROUNDS = 4;
 
 type Get = (key: string) => unknown;
 
-function ours(policy: 'lru' | 'wtinylfu', names: string[]): Get {
-  const store = new Store({ maxMemory: 1 << 30, policy, expectedEntries: KEYS });
-  for (const name of names) store.set(name, Buffer.alloc(100, 7));
-  return (key) => {
-    const slot = store.slotOf(key);
-    return slot < 0 ? undefined : store.locate(slot);
-  };
-}
-
-function lruCache(names: string[]): Get {
-  const cache = new LRUCache<string, Buffer>({ max: KEYS * 2 });
+/** The cache's get, once it holds every key (100-byte values). */
+function filled(cache: Cache, names: string[]): Get {
   for (const name of names) cache.set(name, Buffer.alloc(100, 7));
-  return (key) => cache.get(key);
+  return cache.get;
 }
 
 function timeChunk(get: Get, names: string[], sequence: Int32Array, from: number): number {
@@ -52,11 +41,11 @@ function main(): void {
   let mine: Get;
   let theirs: Get;
   if (order === 'ours-first') {
-    mine = ours(policy, names);
-    theirs = lruCache(names);
+    mine = filled(makeCache(`ringcache-${policy}`), names);
+    theirs = filled(makeCache('lru-cache'), names);
   } else {
-    theirs = lruCache(names);
-    mine = ours(policy, names);
+    theirs = filled(makeCache('lru-cache'), names);
+    mine = filled(makeCache(`ringcache-${policy}`), names);
   }
   let oursNs = 0;
   let lruCacheNs = 0;

@@ -3,54 +3,11 @@
  * fill 1M keys with 100-byte values, measure resident bytes per entry, then time gets and
  * overwriting sets along the key sequence. Prints one JSON line.
  */
-import { LRUCache } from 'lru-cache';
-import NodeCache from 'node-cache';
-import { Store } from '../../node/src/store/index.js';
+import { KEYS, makeCache } from './implementations.js';
 import { keySequence, type Distribution, type Implementation } from './workload.js';
 
-interface Cache {
-  set(key: string, value: Buffer): void;
-  /** The value, in the cheapest form the implementation gives: for ours, its place in the slab. */
-  get(key: string): unknown;
-  /** Ours only: the value as a Uint8Array view (one allocated per get). */
-  getView?(key: string): Uint8Array | undefined;
-}
-
-const KEYS = 1_000_000;
 const OPS = 2_000_000;
 const VALUE_BYTES = 100;
-
-function make(impl: Implementation): Cache {
-  switch (impl) {
-    case 'ringcache-wtinylfu':
-    case 'ringcache-lru': {
-      const store = new Store({
-        maxMemory: 1 << 30,
-        policy: impl === 'ringcache-lru' ? 'lru' : 'wtinylfu',
-        expectedEntries: KEYS,
-      });
-      return {
-        set: (k, v) => store.set(k, v),
-        get: (k) => {
-          const slot = store.slotOf(k);
-          return slot < 0 ? undefined : store.locate(slot);
-        },
-        getView: (k) => {
-          const slot = store.slotOf(k);
-          return slot < 0 ? undefined : store.valueOf(slot);
-        },
-      };
-    }
-    case 'lru-cache': {
-      const cache = new LRUCache<string, Buffer>({ max: KEYS * 2 });
-      return { set: (k, v) => void cache.set(k, v), get: (k) => cache.get(k) };
-    }
-    case 'node-cache': {
-      const cache = new NodeCache({ useClones: false, checkperiod: 0, stdTTL: 0 });
-      return { set: (k, v) => void cache.set(k, v), get: (k) => cache.get<Buffer>(k) };
-    }
-  }
-}
 
 function gcAndRss(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -68,7 +25,7 @@ function main(): void {
   // Each set hands over a fresh buffer, as a server does with a request body.
   const fresh = () => Buffer.from(template);
   const baseline = gcAndRss();
-  const cache = make(impl);
+  const cache = makeCache(impl);
   for (let i = 0; i < KEYS; i++) cache.set(names[i], fresh());
   const bytesPerEntry = (gcAndRss() - baseline) / KEYS;
 
