@@ -54,7 +54,8 @@ export class SlotLists {
   }
 
   isMarked(slot: number): boolean {
-    return (this.records[slot * STRIDE + OWNER] & MARKED) !== 0 && this.records[slot * STRIDE + OWNER] >= 0;
+    const owner = this.records[slot * STRIDE + OWNER];
+    return owner >= 0 && (owner & MARKED) !== 0; // an unlinked slot's word is NONE, every bit set
   }
 
   /** The slot after `slot` (towards the most recent end), or -1. */
