@@ -7,7 +7,8 @@
  * (by 3-5%), so the bench runs both orders and takes the geometric mean.
  *
  * Usage: node paired-gets.js <lru|wtinylfu> <zipfian|uniform> <ours-first|lru-cache-first>;
- * prints one JSON line: ns per get for each, summed over ROUNDS passes of 2M gets.
+ * prints one JSON line: ns per get for each, summed over ROUNDS passes of 2M gets, and each
+ * pass's get ratio (lru-cache's time over ours).
  */
 import { KEYS, makeCache, type Cache } from './implementations.js';
 import { keySequence, type Distribution } from './workload.js';
@@ -49,21 +50,35 @@ function main(): void {
   }
   let oursNs = 0;
   let lruCacheNs = 0;
+  // Each pass's ratio (lru-cache's time over ours), so the table can show how far they spread.
+  const passRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    let oursPass = 0;
+    let lruCachePass = 0;
     for (let from = 0; from < OPS; from += CHUNK) {
       // Who goes first in a chunk alternates too: the second meets the keys' lines warmer.
       if ((from / CHUNK) % 2 === 0) {
-        oursNs += timeChunk(mine, names, sequence, from);
-        lruCacheNs += timeChunk(theirs, names, sequence, from);
+        oursPass += timeChunk(mine, names, sequence, from);
+        lruCachePass += timeChunk(theirs, names, sequence, from);
       } else {
-        lruCacheNs += timeChunk(theirs, names, sequence, from);
-        oursNs += timeChunk(mine, names, sequence, from);
+        lruCachePass += timeChunk(theirs, names, sequence, from);
+        oursPass += timeChunk(mine, names, sequence, from);
       }
     }
+    passRatios.push(lruCachePass / oursPass);
+    oursNs += oursPass;
+    lruCacheNs += lruCachePass;
   }
   const gets = ROUNDS * OPS;
   console.log(
-    JSON.stringify({ policy, distribution, order, ours: oursNs / gets, lruCache: lruCacheNs / gets }),
+    JSON.stringify({
+      policy,
+      distribution,
+      order,
+      ours: oursNs / gets,
+      lruCache: lruCacheNs / gets,
+      passRatios,
+    }),
   );
 }
 
