@@ -10,6 +10,28 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(43)).toBe(0);
   });
 
+  it('says when an increment found every counter of the key at 15, and changes nothing then', () => {
+    const sketch = new FrequencySketch(1024);
+    for (let i = 0; i < 15; i++) expect(sketch.increment(42)).toBe(false);
+    const others = [43, 44, 45].map((k) => sketch.frequency(k));
+    expect(sketch.increment(42)).toBe(true);
+    expect(sketch.frequency(42)).toBe(15);
+    expect([43, 44, 45].map((k) => sketch.frequency(k))).toEqual(others);
+  });
+
+  it('moves to a new epoch whenever counters may go down: a halving or a clear', () => {
+    const sketch = new FrequencySketch(16);
+    const start = sketch.epoch;
+    for (let i = 0; i < 20; i++) sketch.increment(42);
+    sketch.ensureCapacity(1024); // growing keeps every count: same epoch
+    expect(sketch.epoch).toBe(start);
+    sketch.halve();
+    expect(sketch.epoch).toBe(start + 1);
+    expect(sketch.increment(42)).toBe(false); // 7 after the halving
+    sketch.clear();
+    expect(sketch.epoch).toBe(start + 2);
+  });
+
   it('halves every counter after 10x its capacity in additions', () => {
     const sketch = new FrequencySketch(16); // sample size 160
     for (let i = 0; i < 12; i++) sketch.increment(7);

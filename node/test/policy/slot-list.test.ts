@@ -3,7 +3,7 @@
  * every list holds the same slots in the same order, with the same lengths and owners.
  */
 import fc from 'fast-check';
-import { SlotLists } from '../../src/store/policy/slot-list.js';
+import { SlotLists, STAMP_LIMIT } from '../../src/store/policy/slot-list.js';
 
 const LISTS = 3;
 const SLOTS = 12;
@@ -80,5 +80,28 @@ describe('SlotLists', () => {
     lists.unlink(6);
     expect(lists.ownerOf(6)).toBe(-1);
     expect(lists.isMarked(6)).toBe(false);
+  });
+
+  it('keeps a stamp beside the owner and the mark until the slot moves; clearStamps clears stamps only', () => {
+    const lists = new SlotLists(LISTS, 4);
+    lists.pushTail(2, 5);
+    lists.pushTail(1, 6);
+    expect(lists.stampOf(5)).toBe(0);
+    lists.mark(5);
+    lists.setStamp(5, STAMP_LIMIT - 1);
+    lists.setStamp(6, 3);
+    expect(lists.stampOf(5)).toBe(STAMP_LIMIT - 1);
+    expect(lists.ownerOf(5)).toBe(2);
+    expect(lists.isMarked(5)).toBe(true);
+    lists.setStamp(5, 1);
+    expect(lists.stampOf(5)).toBe(1);
+    expect(lists.isMarked(5)).toBe(true);
+    lists.clearStamps();
+    expect([lists.stampOf(5), lists.stampOf(6)]).toEqual([0, 0]);
+    expect([lists.ownerOf(5), lists.ownerOf(6), lists.isMarked(5)]).toEqual([2, 1, true]);
+    lists.setStamp(6, 3);
+    lists.moveToTail(2, 6);
+    expect(lists.stampOf(6)).toBe(0);
+    expect(walk(lists, 2)).toEqual([5, 6]);
   });
 });

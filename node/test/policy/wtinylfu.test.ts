@@ -254,3 +254,91 @@ describe('W-TinyLFU protected region (CLOCK order)', () => {
     expect(regionOf(1)).toBe('protected');
   });
 });
+
+describe('W-TinyLFU saturated keys', () => {
+  /** The policy's sketch increments, counted. */
+  function countIncrements(policy: WTinyLfuPolicy): () => number {
+    const sketch = policy.sketch;
+    const increment = sketch.increment.bind(sketch);
+    let calls = 0;
+    sketch.increment = (hash: number) => {
+      calls++;
+      return increment(hash);
+    };
+    return () => calls;
+  }
+
+  it('skips the increments of a key whose counters are all at 15, until the sketch halves', () => {
+    const policy = new WTinyLfuPolicy({ capacity: 1000, onEvict: () => undefined, adaptive: false });
+    policy.add(0, 42, 1); // counted once by the miss that would precede it: 14 hits to go
+    policy.recordMiss(42);
+    const increments = countIncrements(policy);
+    const batch = new Int32Array(64); // 64 hits of slot 0
+    policy.recordHits(batch, 64);
+    // 14 increments reach 15, the 15th finds every counter there; the other 49 are skipped.
+    expect(increments()).toBe(15);
+    expect(policy.sketch.frequency(42)).toBe(15);
+    policy.recordHits(batch, 64);
+    expect(increments()).toBe(15);
+    policy.sketch.halve(); // 7 now: counted again until it saturates
+    policy.recordHits(batch, 64);
+    expect(increments()).toBe(15 + 9);
+    expect(policy.sketch.frequency(42)).toBe(15);
+  });
+
+  it('makes the same decisions as increments taken one by one, across halvings', () => {
+    // A skewed workload on a small cache: hot keys saturate, and the sketch halves many times.
+    const run = (batched: boolean) => {
+      const evicted: number[] = [];
+      const keyOf: number[] = [];
+      const slotOf = new Map<number, number>();
+      const free: number[] = [];
+      const policy = new WTinyLfuPolicy({
+        capacity: 200,
+        adaptive: false,
+        random: seededRandom(3),
+        onEvict: (slot) => {
+          evicted.push(keyOf[slot]);
+          slotOf.delete(keyOf[slot]);
+          free.push(slot);
+        },
+      });
+      const pending = new Int32Array(32);
+      let count = 0;
+      // After each batch, the estimates of its keys: a skipped increment that mattered shows here.
+      const seen: number[] = [];
+      const flush = () => {
+        if (batched) policy.recordHits(pending, count);
+        else for (let i = 0; i < count; i++) policy.recordHit(pending[i]);
+        for (let i = 0; i < count; i++) seen.push(policy.sketch.frequency(keyOf[pending[i]]));
+        count = 0;
+      };
+      const random = seededRandom(11);
+      for (let i = 0; i < 60_000; i++) {
+        const key = Math.floor(1000 * random() ** 3); // most requests go to a few keys
+        const slot = slotOf.get(key);
+        if (slot !== undefined) {
+          pending[count++] = slot;
+          if (count === pending.length) flush();
+          continue;
+        }
+        flush(); // as the store does: the buffer is drained before a decision
+        policy.recordMiss(key);
+        const fresh = free.length > 0 ? (free.pop() as number) : keyOf.length;
+        keyOf[fresh] = key;
+        slotOf.set(key, fresh);
+        policy.add(fresh, key, 1);
+      }
+      flush();
+      const estimates = Array.from({ length: 1000 }, (_, key) => policy.sketch.frequency(key));
+      return { evicted, estimates, seen, epoch: policy.sketch.epoch };
+    };
+    const batched = run(true);
+    const oneByOne = run(false);
+    expect(batched.epoch).toBeGreaterThan(20);
+    expect(batched.evicted.length).toBeGreaterThan(3_000);
+    expect(batched.seen).toEqual(oneByOne.seen);
+    expect(batched.evicted).toEqual(oneByOne.evicted);
+    expect(batched.estimates).toEqual(oneByOne.estimates);
+  });
+});

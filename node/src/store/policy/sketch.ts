@@ -31,6 +31,12 @@ export class FrequencySketch {
   private additions = 0;
   /** Entries the sketch is sized for. */
   capacity = 0;
+  /**
+   * Goes up whenever counters may go down (a halving, a clear). A key whose increment found
+   * all four of its counters at the maximum stays at the maximum until then: the policy skips
+   * its increments (see WTinyLfuPolicy.recordHits), which would change nothing.
+   */
+  epoch = 0;
 
   constructor(expectedEntries: number) {
     this.table = new Uint32Array(0);
@@ -68,7 +74,8 @@ export class FrequencySketch {
     return min;
   }
 
-  increment(hash: number): void {
+  /** Counts one occurrence of `hash`; true when all its counters were already at 15 (no change). */
+  increment(hash: number): boolean {
     const counterHash = spread(hash);
     const blockHash = rehash(counterHash);
     const block = (blockHash & this.blockMask) * BLOCK_WORDS;
@@ -83,17 +90,21 @@ export class FrequencySketch {
         added = true;
       }
     }
-    if (added && ++this.additions >= this.sampleSize) this.halve();
+    if (!added) return true;
+    if (++this.additions >= this.sampleSize) this.halve();
+    return false;
   }
 
   /** Halves every counter: the "reset" that ages the sketch. */
   halve(): void {
+    this.epoch++;
     const t = this.table;
     for (let i = 0; i < t.length; i++) t[i] = (t[i] >>> 1) & 0x77777777;
     this.additions = this.additions >>> 1;
   }
 
   clear(): void {
+    this.epoch++;
     this.table.fill(0);
     this.additions = 0;
   }

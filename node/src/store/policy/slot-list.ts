@@ -17,6 +17,10 @@ const OWNER = 2;
 /** Set in a slot's owner word by `mark` (a CLOCK reference bit); list numbers stay below it. */
 const MARKED = 0x100;
 const LIST_BITS = MARKED - 1;
+/** The owner word's bits above the mark hold the slot's stamp (see `stampOf`). */
+const STAMP_SHIFT = 9;
+/** Stamps are 1 .. STAMP_LIMIT - 1, so a linked slot's owner word stays positive. */
+export const STAMP_LIMIT = 1 << 22;
 const TAG = 3;
 
 export class SlotLists {
@@ -51,6 +55,27 @@ export class SlotLists {
    */
   mark(slot: number): void {
     this.records[slot * STRIDE + OWNER] |= MARKED;
+  }
+
+  /**
+   * A small number the list's owner keeps for linked `slot` (0 when none), in the word the
+   * owner's hit reads anyway: W-TinyLFU records there in which sketch epoch the slot's counters
+   * were found saturated. Any move clears it, as it clears the mark.
+   */
+  stampOf(slot: number): number {
+    return this.records[slot * STRIDE + OWNER] >>> STAMP_SHIFT;
+  }
+
+  /** Sets linked `slot`'s stamp, 1 .. STAMP_LIMIT - 1. */
+  setStamp(slot: number, stamp: number): void {
+    const at = slot * STRIDE + OWNER;
+    this.records[at] = (this.records[at] & (MARKED | LIST_BITS)) | (stamp << STAMP_SHIFT);
+  }
+
+  /** Clears every slot's stamp. */
+  clearStamps(): void {
+    const r = this.records;
+    for (let at = OWNER; at < r.length; at += STRIDE) if (r[at] >= 0) r[at] &= MARKED | LIST_BITS;
   }
 
   isMarked(slot: number): boolean {

