@@ -1,8 +1,9 @@
 /**
  * npm run bench:throughput: our store against lru-cache 11 and node-cache 5 on the same
  * workloads (zipfian 0.99 and uniform over 1M keys, 100-byte values): gets/s (the second
- * pass over the key sequence; the first pass's ratio beside it), sets/s and resident bytes per entry, each implementation in its own process, printed with ratios to
- * lru-cache. Each cell is the best of RUNS runs (the machine is shared; the best is the least disturbed).
+ * pass over the key sequence; the first pass's ratio beside it), sets/s and resident bytes
+ * per entry, each implementation in its own process, printed with ratios to lru-cache. Each
+ * cell is the best of RUNS runs (the machine is shared; the best is the least disturbed).
  */
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
