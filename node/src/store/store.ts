@@ -124,6 +124,10 @@ export class Store implements CacheStore {
     const slot = this.index.get(key);
     if (slot === undefined || this.expireIfDue(slot)) {
       this.misses++;
+      // The hits before it first: a miss counts in the sketch and the window tuner, so taken
+      // out of order it could halve the sketch, or score the shadows, before hits that came
+      // earlier. In order, the store decides exactly as the policy fed one request at a time.
+      this.reads.drain();
       this.policy.recordMiss(hashKey(key));
       return NONE;
     }

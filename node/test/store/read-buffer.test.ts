@@ -1,5 +1,8 @@
 import { READ_BUFFER_SIZE, ReadBuffer } from '../../src/store/read-buffer.js';
 import { Store } from '../../src/store/index.js';
+import { hashKey } from '../../src/store/hash.js';
+import { WTinyLfuPolicy } from '../../src/store/policy/wtinylfu.js';
+import { seededRandom } from '../../../bench/simulate.js';
 
 describe('ReadBuffer', () => {
   it('applies hits in order, in one batch when full, and the rest on drain', () => {
@@ -115,5 +118,42 @@ describe('buffered same-size overwrites in the store', () => {
     s.set(key(0), Buffer.alloc(16 + entry)); // heavier by one entry: the least recent goes now
     expect(s.has(key(1))).toBe(false);
     expect(s.bytes).toBeLessThanOrEqual(10 * entry);
+  });
+});
+
+describe('the store and the policy fed one request at a time', () => {
+  it('wtinylfu: keep the same entries, whatever the read buffer holds when a miss comes', () => {
+    const entry = Store.entryBytes(5, 16);
+    const capacity = 150 * entry;
+    const store = new Store({ maxMemory: capacity, policy: 'wtinylfu', random: seededRandom(5) });
+    // The reference: each request straight to the policy, as bench:store runs it.
+    const slotOf = new Map<string, number>();
+    const keyOf: string[] = [];
+    const free: number[] = [];
+    const policy = new WTinyLfuPolicy({
+      capacity,
+      random: seededRandom(5),
+      onEvict: (slot) => {
+        slotOf.delete(keyOf[slot]);
+        free.push(slot);
+      },
+    });
+    const random = seededRandom(8);
+    for (let i = 0; i < 40_000; i++) {
+      const key = `k${String(Math.floor(2000 * random() ** 2)).padStart(4, '0')}`;
+      if (store.slotOf(key) < 0) store.set(key, Buffer.alloc(16));
+      const slot = slotOf.get(key);
+      if (slot !== undefined) {
+        policy.recordHit(slot);
+        continue;
+      }
+      policy.recordMiss(hashKey(key));
+      const fresh = free.length > 0 ? (free.pop() as number) : keyOf.length;
+      keyOf[fresh] = key;
+      slotOf.set(key, fresh);
+      policy.add(fresh, hashKey(key), entry);
+    }
+    expect(policy.sketch.epoch).toBeGreaterThan(5); // halvings happened along the way
+    expect([...store.keys()].sort()).toEqual([...slotOf.keys()].sort());
   });
 });
