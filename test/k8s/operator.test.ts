@@ -65,6 +65,15 @@ async function lease(): Promise<{ holderIdentity?: string; leaseTransitions?: nu
   return r?.body.spec ?? {};
 }
 
+/** Waits until CacheCluster ns/name is Degraded by a failed reconcile pass; answers the condition's message. */
+function degradedMessage(op: Awaited<ReturnType<typeof startOperator>>, ns: string, name: string): Promise<string> {
+  return waitFor(`${name} Degraded`, 60_000, async () => {
+    const conditions = (await api.get(ccPath(ns, name)))?.body.status?.conditions ?? [];
+    const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
+    return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
+  }, () => op.process.exited);
+}
+
 /** Creates a CacheCluster; answers the API server's status and message. */
 async function create(ns: string, name: string, spec: Record<string, unknown>) {
   const r = await api.call('POST', ccPath(ns), { apiVersion: 'ringcache.io/v1alpha1', kind: 'CacheCluster', metadata: { name }, spec });
@@ -426,12 +435,7 @@ test('a missing auth Secret and a refused StatefulSet are reported on the CacheC
   await waitFor('operator-5 leads', 60_000, async () => ((await op.isLeader()) ? true : undefined), () => op.process.exited);
   const ns = 'faults';
   await namespace(ns);
-  const degraded = (name: string) =>
-    waitFor(`${name} Degraded`, 60_000, async () => {
-      const conditions = (await api.get(ccPath(ns, name)))?.body.status?.conditions ?? [];
-      const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
-      return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
-    }, () => op.process.exited);
+  const degraded = (name: string) => degradedMessage(op, ns, name);
   const stsPath = (name: string) => `/apis/apps/v1/namespaces/${ns}/statefulsets/${name}`;
 
   // The pods would mount the user's Secret: while it is missing, the cluster says so and waits.
@@ -498,11 +502,7 @@ test('removing spec.auth.secretName leaves the pods a token to mount; a generate
   const legacy = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'old-auth' }, stringData: { 'peer-token': 'a-peer-token-of-sixteen-chars' } };
   expect((await api.call('POST', `/api/v1/namespaces/${ns}/secrets`, legacy)).status).toBe(201);
   expect((await create(ns, 'old', { replicas: 1, replicationFactor: 1 })).status).toBe(201);
-  const message = await waitFor('old Degraded', 60_000, async () => {
-    const conditions = (await api.get(ccPath(ns, 'old')))?.body.status?.conditions ?? [];
-    const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
-    return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
-  }, () => op.process.exited);
+  const message = await degradedMessage(op, ns, 'old');
   expect(message).toBe(
     'Secret authswitch/old-auth has no "token" key (it was generated while spec.auth.secretName named another Secret); the nodes read their token from it once spec.auth.secretName is unset: set spec.auth.secretName again, or add a "token" key of at least 16 characters to it',
   );
@@ -518,11 +518,7 @@ test('clusters <a> and <a>-nodes in one namespace: the second is refused its Ser
   expect((await create(ns, 'col', { replicas: 1, replicationFactor: 1 })).status).toBe(201);
   await waitFor('the headless Service of col', 60_000, async () => ((await api.get(svcPath)) ? true : undefined), () => op.process.exited);
   expect((await create(ns, 'col-nodes', { replicas: 1, replicationFactor: 1 })).status).toBe(201);
-  const message = await waitFor('col-nodes Degraded', 60_000, async () => {
-    const conditions = (await api.get(ccPath(ns, 'col-nodes')))?.body.status?.conditions ?? [];
-    const c = conditions.find((x: { type: string }) => x.type === 'Degraded');
-    return c?.status === 'True' && c.reason === 'ReconcileError' ? (c.message as string) : undefined;
-  }, () => op.process.exited);
+  const message = await degradedMessage(op, ns, 'col-nodes');
   expect(message).toBe(
     "Service names/col-nodes, this cluster's client Service, is controlled by CacheCluster col: rename this CacheCluster (clusters named <a> and <a>-nodes cannot share a namespace: <a>-nodes is the headless Service of <a>)",
   );
