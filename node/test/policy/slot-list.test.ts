@@ -8,11 +8,12 @@ import { SlotLists, STAMP_LIMIT } from '../../src/store/policy/slot-list.js';
 const LISTS = 3;
 const SLOTS = 12;
 
-type Op = { kind: 'push' | 'move'; list: number; slot: number } | { kind: 'unlink'; slot: number };
+type Op =
+  { kind: 'push' | 'move' | 'moveHead'; list: number; slot: number } | { kind: 'unlink'; slot: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
-    kind: fc.constantFrom('push' as const, 'move' as const),
+    kind: fc.constantFrom('push' as const, 'move' as const, 'moveHead' as const),
     list: fc.nat(LISTS - 1),
     slot: fc.nat(SLOTS - 1),
   }),
@@ -48,6 +49,10 @@ describe('SlotLists', () => {
             lists.moveToTail(op.list, op.slot);
             remove(op.slot);
             model[op.list].push(op.slot);
+          } else if (op.kind === 'moveHead') {
+            lists.moveToHead(op.list, op.slot);
+            remove(op.slot);
+            model[op.list].unshift(op.slot);
           } else {
             lists.unlink(op.slot);
             remove(op.slot);
@@ -56,6 +61,7 @@ describe('SlotLists', () => {
             expect(walk(lists, list)).toEqual(model[list]);
             expect(lists.lengths[list]).toBe(model[list].length);
             expect(lists.tails[list]).toBe(model[list].at(-1) ?? -1);
+            expect(lists.tailOf(list)).toBe(model[list].at(-1) ?? -1);
           }
           for (let slot = 0; slot < SLOTS; slot++) expect(lists.ownerOf(slot)).toBe(ownerOf(slot));
         }

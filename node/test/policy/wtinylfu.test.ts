@@ -231,6 +231,40 @@ describe('W-TinyLFU window resize', () => {
     // Left over its bound, protected kept 750 of them for good (the new keys got a quarter).
     expect(stale).toBeLessThan(50);
   });
+
+  it('grown to the whole capacity, evicts as LRU: main entries join the window and a read keeps them', () => {
+    const { policy, access, evicted, regionOf } = harness({
+      capacity: 10,
+      adaptive: false,
+      windowShare: 0.1,
+    });
+    for (let k = 1; k <= 10; k++) access(k); // window 1, probation 9 (nothing evicted yet)
+    for (const k of [2, 4, 6]) access(k); // promoted to protected
+    expect(regionOf(4)).toBe('protected');
+    policy.setWindowShare(1);
+    for (let k = 1; k <= 10; k++) expect(regionOf(k)).toBe('window');
+    // Read every key in an order unrelated to the regions they came from; LRU then evicts
+    // them in exactly that order. Left in main, they would all go before the window's key,
+    // however recently read (the hottest of them last, when main runs empty).
+    const order = [7, 2, 10, 5, 1, 9, 4, 8, 3, 6];
+    for (const k of order) access(k);
+    for (let k = 11; k <= 20; k++) access(k);
+    expect(evicted).toEqual(order);
+  });
+
+  it('moves at most the growth into the window, the most recent main entries first', () => {
+    const { policy, access, regionOf } = harness({ capacity: 100, adaptive: false, windowShare: 0.01 });
+    for (let k = 1; k <= 100; k++) access(k); // window: 100; probation: 1..99, 99 the most recent
+    policy.setWindowShare(0.05); // the window may hold 5: four more
+    expect([96, 97, 98, 99].map(regionOf)).toEqual(['window', 'window', 'window', 'window']);
+    expect(regionOf(95)).toBe('probation');
+    // Older than the window's own entry, in their order: the next overflow makes 96 the
+    // candidate (it loses to probation's victim, 1, on a frequency tie).
+    access(101);
+    expect(regionOf(96)).toBeUndefined();
+    expect(regionOf(1)).toBe('probation');
+    expect(regionOf(97)).toBe('window');
+  });
 });
 
 describe('W-TinyLFU protected region (CLOCK order)', () => {

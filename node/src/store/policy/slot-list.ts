@@ -161,6 +161,27 @@ export class SlotLists {
     this.pushTail(list, slot);
   }
 
+  /** Moves `slot` to the least-recent end of `list` (linked or not). */
+  moveToHead(list: number, slot: number): void {
+    this.ensure(slot);
+    this.unlink(slot);
+    const r = this.records;
+    const at = slot * STRIDE;
+    const head = this.heads[list];
+    r[at + PREV] = NONE;
+    r[at + NEXT] = head;
+    r[at + OWNER] = list;
+    if (head === NONE) this.tails[list] = slot;
+    else r[head * STRIDE + PREV] = slot;
+    this.heads[list] = slot;
+    this.lengths[list]++;
+  }
+
+  /** The most recent slot of `list`, or -1 when it is empty. */
+  tailOf(list: number): number {
+    return this.tails[list];
+  }
+
   /** The least recent slot of `list`, or -1 when it is empty. */
   head(list: number): number {
     return this.heads[list];

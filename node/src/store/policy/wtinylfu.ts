@@ -113,13 +113,43 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * Resizes the window. Protected shrinks at once, its least recent entries demoted to
    * probation (as Caffeine does when the window grows): left over its bound, it would keep
    * entries nobody reads, since probation, drained by the larger window, never holds an entry
-   * long enough for a hit to demote them. The window settles on the next insert.
+   * long enough for a hit to demote them. A window that grows takes main's entries up to its
+   * growth at once, as Caffeine's does (see transferToWindow); one that shrinks settles on the
+   * next insert.
    */
   setWindowShare(share: number): void {
+    const before = this.maxWindow;
     this.share = Math.min(1, Math.max(0, share));
     this.maxWindow = Math.floor(this.capacity * this.share);
     this.maxProtected = Math.floor((this.capacity - this.maxWindow) * PROTECTED_SHARE);
     this.demoteProtectedOverflow();
+    if (this.maxWindow > before) this.transferToWindow(this.maxWindow - before);
+  }
+
+  /**
+   * Moves main entries, up to `growth` and the window's room, into the window. Left in main,
+   * they are evicted before any window entry however recently read (a probation hit promotes
+   * into a protected region with no room), so a window grown to the whole capacity was not LRU
+   * until main ran empty, and its last, hottest entries went first: on scarab-recs at 100,000
+   * entries, after the jump to LRU, up to 16 pp under LRU over 7% of the trace. Caffeine moves
+   * probation's least recent entries to the window's most recent end; here the most recent of
+   * main go to the window's least recent end, one by one so their order holds: the window's
+   * own entries arrived after them, and a read makes any of them the most recent (bench:store:
+   * both ways gained scarab-recs 100,000 0.9 pp; Caffeine's way lost scarab-recs 75,000 0.1
+   * pp, the 60th row met, this way kept it, at the line).
+   */
+  private transferToWindow(growth: number): void {
+    let quota = Math.min(growth, this.maxWindow - this.windowWeight);
+    for (;;) {
+      let slot = this.lists.tailOf(PROBATION);
+      if (slot === NONE || this.weights[slot] > quota) slot = this.lists.tailOf(PROTECTED);
+      if (slot === NONE || this.weights[slot] > quota) return;
+      const weight = this.weights[slot];
+      quota -= weight;
+      if (this.lists.ownerOf(slot) === PROTECTED) this.protectedWeight -= weight;
+      this.windowWeight += weight;
+      this.lists.moveToHead(WINDOW, slot);
+    }
   }
 
   recordMiss(hash: number): void {
