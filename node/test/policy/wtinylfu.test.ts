@@ -163,6 +163,37 @@ describe('adaptive window', () => {
     expect(nextShareIndex(4, 1, false)).toBe(3);
   });
 
+  it('moves a sampled cache one decision period after it is full: its shadows stay warm as it grows', () => {
+    // The sampling rate halves as the cache grows; each shadow once restarted empty then, and
+    // scores taken while the shadows filled (all alike) diluted the first lead. Now a shadow
+    // keeps its keys that the lower rate still samples, and scores count from when the shadows
+    // are full: the first move comes a period (two cache-fulls of requests) after that, where
+    // it came 4.5 cache-fulls after the cache was full (20,000 entries) before.
+    const capacity = 20_000;
+    const { policy, access } = harness({ capacity });
+    const random = seededRandom(4);
+    let fullAt = -1;
+    let movedAt = -1;
+    for (let i = 0; i < 10 * capacity && movedAt < 0; i++) {
+      access(1e6 + Math.floor(i / 10) + Math.floor(random() * capacity * 0.8));
+      if (fullAt < 0 && policy.weight >= capacity) fullAt = i;
+      if (policy.windowShare !== 0.01) movedAt = i;
+    }
+    expect(fullAt).toBeGreaterThan(0);
+    expect(policy.windowShare).toBe(1);
+    expect((movedAt - fullAt) / capacity).toBeLessThan(2.5);
+  });
+
+  it('resize evicts down to the new capacity at once, keeping the most valuable entries', () => {
+    const { policy, access, has } = harness({ capacity: 100, adaptive: false });
+    for (let k = 1; k <= 100; k++) access(k);
+    for (let round = 0; round < 3; round++) for (let k = 1; k <= 10; k++) access(k); // 1..10 hot
+    policy.resize(50);
+    expect(policy.capacity).toBe(50);
+    expect(policy.weight).toBeLessThanOrEqual(50);
+    for (let k = 1; k <= 10; k++) expect(has(k)).toBe(true);
+  });
+
   it('settles near LRU on a periodic sweep, not swinging with each phase', () => {
     // Keys 0..span-1 up, then back down, twelve times: each descent re-reads the most recent
     // keys, so the best window is the whole cache (LRU). The shadows' sketches were once 16

@@ -39,7 +39,10 @@ const SETTLED_GROWTH = 1.1;
  * Builds a shadow policy. Its sketch, like the real one, follows the entries it holds, so a
  * shadow ages and collides its counts as the real cache does at `rate` times the scale.
  */
-export type ShadowFactory = (capacity: number, onEvict: EvictionSink, windowShare: number) => EvictionPolicy;
+export type ShadowFactory = (capacity: number, onEvict: EvictionSink, windowShare: number) => ShadowPolicy;
+
+/** A shadow's policy: one that can shrink when the sampling rate falls. */
+export type ShadowPolicy = EvictionPolicy & { resize(capacity: number): void };
 
 export interface WindowTunerOptions {
   capacity: number;
@@ -63,6 +66,8 @@ export class WindowTuner {
   private residentAtLastDecision = 0;
   /** Whether the window has moved from its starting share yet. */
   private moved = false;
+  /** Whether the shadows have been full since they were built: scores count from then on. */
+  private scoring = false;
 
   constructor(private readonly options: WindowTunerOptions) {
     this.rebuild();
@@ -120,6 +125,7 @@ export class WindowTuner {
     for (let i = 0; i < shadows.length; i++) {
       if (shadows[i].access(hash, weight)) this.scores[i]++;
     }
+    if (!this.scoring && shadows[0].isFull()) this.startScoring();
     if (++this.reads >= this.period) this.decide();
   }
 
@@ -128,8 +134,7 @@ export class WindowTuner {
     this.reads = 0;
     const settled = this.residentEntries <= SETTLED_GROWTH * this.residentAtLastDecision;
     this.residentAtLastDecision = this.residentEntries;
-    // While the shadows fill up they all hold the same keys: their scores say nothing yet.
-    if (!this.shadows[0].isFull()) return;
+    if (!this.scoring) return; // see startScoring
     let best = this.current;
     for (let i = 0; i < this.scores.length; i++) if (this.scores[i] > this.scores[best]) best = i;
     if (
@@ -145,10 +150,32 @@ export class WindowTuner {
     this.scoredReads *= DECAY;
   }
 
+  /**
+   * The shadows are full: while they filled they all held the same keys and scored alike, so
+   * the scores, the period and the settled check start now. The first decision comes a whole
+   * period later, on the scores of full shadows alone.
+   */
+  private startScoring(): void {
+    this.scoring = true;
+    this.scores.fill(0);
+    this.scoredReads = 0;
+    this.reads = 0;
+    this.residentAtLastDecision = this.residentEntries;
+  }
+
+  /**
+   * Halves the rate until the shadows fit TARGET_SHADOW_ENTRIES again. The keys sampled at the
+   * lower rate are a subset of those sampled now (the same hash under a lower threshold), so
+   * each shadow keeps those and drops the rest, and shrinks with the rate (SHARDS adjusts its
+   * sample so): it stays warm and its score goes on, where an empty shadow would refill for
+   * a cache-full of requests before its hits said anything.
+   */
   private lowerRate(): void {
     while (this.residentEntries * this.rate > TARGET_SHADOW_ENTRIES) this.rate /= 2;
     this.threshold = Math.floor(this.rate * 2 ** 32);
-    this.rebuild();
+    const capacity = Math.max(1, Math.floor(this.options.capacity * this.rate));
+    for (const shadow of this.shadows) shadow.subsample((hash) => this.samples(hash), capacity);
+    this.period = periodFor(Math.ceil(this.residentEntries * this.rate));
   }
 
   private rebuild(): void {
@@ -158,6 +185,7 @@ export class WindowTuner {
     this.scores.fill(0);
     this.reads = 0;
     this.scoredReads = 0;
+    this.scoring = false;
     this.period = periodFor(entries);
   }
 }
@@ -188,7 +216,7 @@ class ShadowCache {
   private readonly slotOf = new Map<number, number>();
   private hashOfSlot: number[] = [];
   private readonly free: number[] = [];
-  private readonly policy: EvictionPolicy;
+  private readonly policy: ShadowPolicy;
 
   constructor(capacity: number, share: number, make: ShadowFactory) {
     this.policy = make(capacity, (slot) => this.evicted(slot), share);
@@ -222,6 +250,17 @@ class ShadowCache {
     this.policy.remove(slot);
     this.slotOf.delete(hash);
     this.free.push(slot);
+  }
+
+  /** Keeps only the keys `keep` accepts, within `capacity`. */
+  subsample(keep: (hash: number) => boolean, capacity: number): void {
+    for (const [hash, slot] of this.slotOf) {
+      if (keep(hash)) continue;
+      this.policy.remove(slot);
+      this.slotOf.delete(hash);
+      this.free.push(slot);
+    }
+    this.policy.resize(capacity);
   }
 
   private insert(hash: number, weight: number): void {

@@ -42,7 +42,8 @@ export interface WTinyLfuOptions extends PolicyOptions {
 
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'wtinylfu' as const;
-  readonly capacity: number;
+  /** The bound on resident weight; fixed, except for the window tuner's shadows (see resize). */
+  capacity: number;
   readonly sketch: FrequencySketch;
   private readonly lists: SlotLists;
   private weights: Float64Array;
@@ -150,6 +151,16 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       this.windowWeight += weight;
       this.lists.moveToHead(WINDOW, slot);
     }
+  }
+
+  /**
+   * Sets a new capacity, evicting down to it at once: a shadow of the window tuner shrinks
+   * with its sampling rate and keeps what it holds (see WindowTuner.lowerRate).
+   */
+  resize(capacity: number): void {
+    this.capacity = capacity;
+    this.setWindowShare(this.share);
+    this.evict();
   }
 
   recordMiss(hash: number): void {
