@@ -1,5 +1,5 @@
 import { seededRandom } from '../../../bench/simulate.js';
-import { nextShareIndex } from '../../src/store/policy/window-tuner.js';
+import { nearestTied, nextShareIndex } from '../../src/store/policy/window-tuner.js';
 import { WTinyLfuPolicy, type WTinyLfuOptions } from '../../src/store/policy/wtinylfu.js';
 
 /** A demand-filled cache of numeric keys around the policy, as the simulator runs it. */
@@ -161,6 +161,15 @@ describe('adaptive window', () => {
     expect(nextShareIndex(0, 5, true)).toBe(5);
     expect(nextShareIndex(0, 5, false)).toBe(1);
     expect(nextShareIndex(4, 1, false)).toBe(3);
+  });
+
+  it('jumps only as far as the evidence requires: to the nearest share tied with the best', () => {
+    const scores = [1000, 1010, 1030, 1045, 1050, 1052, 1053];
+    expect(nearestTied(scores, 0, 6, 5)).toBe(4); // 50%, 75% and 100% within 5 of the best
+    expect(nearestTied(scores, 0, 6, 1)).toBe(5);
+    expect(nearestTied(scores, 0, 6, 0)).toBe(6);
+    expect(nearestTied([1053, 1052, 1040, 1000], 3, 0, 2)).toBe(1); // downwards too
+    expect(nearestTied(scores, 5, 6, 100)).toBe(6); // never short of one step
   });
 
   it('moves a sampled cache one decision period after it is full: its shadows stay warm as it grows', () => {

@@ -142,7 +142,10 @@ export class WindowTuner {
       this.scores[best] - this.scores[this.current] > SWITCH_MARGIN * this.scoredReads
     ) {
       const jump = !this.moved && this.rate < 1 && settled;
-      this.current = nextShareIndex(this.current, best, jump);
+      const target = jump
+        ? nearestTied(this.scores, this.current, best, SWITCH_MARGIN * this.scoredReads)
+        : best;
+      this.current = nextShareIndex(this.current, target, jump);
       this.moved = true;
       this.options.onChoice(WINDOW_SHARES[this.current]);
     }
@@ -204,6 +207,25 @@ export class WindowTuner {
  */
 export function nextShareIndex(current: number, best: number, jump: boolean): number {
   return jump ? best : current + Math.sign(best - current);
+}
+
+/**
+ * The share nearest `current`, on the way to `best`, that scores within `margin` of it: a
+ * first move goes as far as the evidence requires and no further. Shares that close cannot be
+ * told apart on one period's reads, and the nearer one reshuffles fewer entries. (P12 at
+ * 262,144 entries: its first period put 50%, 75% and 100% within 3 hits of each other out of
+ * 2,050; going to 100% took four single steps back to 50%, 52.46 against 53.62 now.)
+ */
+export function nearestTied(
+  scores: ArrayLike<number>,
+  current: number,
+  best: number,
+  margin: number,
+): number {
+  const step = Math.sign(best - current);
+  let share = current + step;
+  while (share !== best && scores[share] < scores[best] - margin) share += step;
+  return share;
 }
 
 /** Reads between decisions for shadows of `entries` entries each. */
