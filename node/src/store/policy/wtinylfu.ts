@@ -43,7 +43,7 @@ export interface WTinyLfuOptions extends PolicyOptions {
 export class WTinyLfuPolicy implements EvictionPolicy {
   readonly name = 'wtinylfu' as const;
   /** The bound on resident weight; fixed, except for the window tuner's shadows (see resize). */
-  capacity: number;
+  private bound: number;
   readonly sketch: FrequencySketch;
   private readonly lists: SlotLists;
   private weights: Float64Array;
@@ -60,7 +60,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   private saturatedStamp = 0;
 
   constructor(options: WTinyLfuOptions) {
-    this.capacity = options.capacity;
+    this.bound = options.capacity;
     this.onEvict = options.onEvict;
     this.random = options.random ?? Math.random;
     const expected = Math.max(16, Math.min(options.expectedEntries ?? options.capacity, 1 << 20));
@@ -76,7 +76,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
       options.adaptive === false
         ? undefined
         : new WindowTuner({
-            capacity: this.capacity,
+            capacity: this.bound,
             random: this.random,
             onChoice: (share) => this.setWindowShare(share),
             makeShadow: (capacity, onEvict, windowShare) =>
@@ -89,6 +89,10 @@ export class WTinyLfuPolicy implements EvictionPolicy {
                 random: this.random,
               }),
           });
+  }
+
+  get capacity(): number {
+    return this.bound;
   }
 
   get weight(): number {
@@ -121,8 +125,8 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   setWindowShare(share: number): void {
     const before = this.maxWindow;
     this.share = Math.min(1, Math.max(0, share));
-    this.maxWindow = Math.floor(this.capacity * this.share);
-    this.maxProtected = Math.floor((this.capacity - this.maxWindow) * PROTECTED_SHARE);
+    this.maxWindow = Math.floor(this.bound * this.share);
+    this.maxProtected = Math.floor((this.bound - this.maxWindow) * PROTECTED_SHARE);
     this.demoteProtectedOverflow();
     if (this.maxWindow > before) this.transferToWindow(this.maxWindow - before);
   }
@@ -158,7 +162,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    * with its sampling rate and keeps what it holds (see WindowTuner.lowerRate).
    */
   resize(capacity: number): void {
-    this.capacity = capacity;
+    this.bound = capacity;
     this.setWindowShare(this.share);
     this.evict();
   }
@@ -245,7 +249,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   /** Entries at capacity if they weigh what the resident ones do on average (0 until a sample). */
   private projectedEntries(): number {
     if (this.size < PROJECTION_SAMPLE || this.total <= 0) return 0;
-    return Math.min(MAX_PROJECTED_ENTRIES, Math.ceil((this.capacity * this.size) / this.total));
+    return Math.min(MAX_PROJECTED_ENTRIES, Math.ceil((this.bound * this.size) / this.total));
   }
 
   update(slot: number, hash: number, weight: number): void {
@@ -333,7 +337,7 @@ export class WTinyLfuPolicy implements EvictionPolicy {
    */
   private evictFromMain(firstCandidate: number): void {
     let candidate = firstCandidate;
-    while (this.total > this.capacity) {
+    while (this.total > this.bound) {
       let victim = this.lists.head(PROBATION);
       if (victim === candidate) victim = NONE; // only candidates are left in probation
       if (victim === NONE && candidate === NONE) {
