@@ -54,7 +54,7 @@ export interface WindowTunerOptions {
 export class WindowTuner {
   private rate = 1;
   private threshold = 2 ** 32;
-  private shadows: ShadowCache[] = [];
+  private readonly shadows: ShadowCache[];
   private readonly scores = new Float64Array(WINDOW_SHARES.length);
   private current = 0;
   private reads = 0;
@@ -70,7 +70,9 @@ export class WindowTuner {
   private scoring = false;
 
   constructor(private readonly options: WindowTunerOptions) {
-    this.rebuild();
+    this.shadows = WINDOW_SHARES.map(
+      (share) => new ShadowCache(this.shadowCapacity(), share, options.makeShadow),
+    );
   }
 
   /** The sampling rate now in use (1 = every key). */
@@ -176,20 +178,14 @@ export class WindowTuner {
   private lowerRate(): void {
     while (this.residentEntries * this.rate > TARGET_SHADOW_ENTRIES) this.rate /= 2;
     this.threshold = Math.floor(this.rate * 2 ** 32);
-    const capacity = Math.max(1, Math.floor(this.options.capacity * this.rate));
+    const capacity = this.shadowCapacity();
     for (const shadow of this.shadows) shadow.subsample((hash) => this.samples(hash), capacity);
     this.period = periodFor(Math.ceil(this.residentEntries * this.rate));
   }
 
-  private rebuild(): void {
-    const capacity = Math.max(1, Math.floor(this.options.capacity * this.rate));
-    const entries = Math.max(16, Math.ceil(this.residentEntries * this.rate));
-    this.shadows = WINDOW_SHARES.map((share) => new ShadowCache(capacity, share, this.options.makeShadow));
-    this.scores.fill(0);
-    this.reads = 0;
-    this.scoredReads = 0;
-    this.scoring = false;
-    this.period = periodFor(entries);
+  /** The real capacity scaled by the sampling rate: what each shadow holds. */
+  private shadowCapacity(): number {
+    return Math.max(1, Math.floor(this.options.capacity * this.rate));
   }
 }
 
@@ -276,12 +272,7 @@ class ShadowCache {
 
   /** Keeps only the keys `keep` accepts, within `capacity`. */
   subsample(keep: (hash: number) => boolean, capacity: number): void {
-    for (const [hash, slot] of this.slotOf) {
-      if (keep(hash)) continue;
-      this.policy.remove(slot);
-      this.slotOf.delete(hash);
-      this.free.push(slot);
-    }
+    for (const hash of this.slotOf.keys()) if (!keep(hash)) this.remove(hash);
     this.policy.resize(capacity);
   }
 
