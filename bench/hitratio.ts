@@ -1,6 +1,8 @@
 /**
- * npm run bench:hitratio -- --trace <file> --size <entries|bytes> --policy <lru|wtinylfu> [--seed n]
- * Replays one trace and prints `hit_ratio=<percent>` as its last line.
+ * npm run bench:hitratio -- --trace <file> --size <entries|bytes> --policy <lru|wtinylfu> [--seed n] [--format f]
+ * Replays one trace and prints `hit_ratio=<percent>` as its last line. `--trace` is a path, or a
+ * file name in ../shared/traces; `--format` overrides the layout read from its name and content
+ * (traces/detect.ts). Bad arguments and unreadable traces exit 2 with one line on stderr.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { POLICY_NAMES } from '../node/src/store/options.js';
 import type { EvictionPolicyName } from '../node/src/store/policy/policy.js';
 import { simulate } from './simulate.js';
+import { TRACE_FORMATS, type TraceFormat } from './traces/detect.js';
 import { readTrace } from './traces/read.js';
 import { tracePath } from './traces/location.js';
 
@@ -18,11 +21,12 @@ function main(): void {
       size: { type: 'string' },
       policy: { type: 'string', default: 'wtinylfu' },
       seed: { type: 'string', default: '42' },
+      format: { type: 'string' },
     },
   });
   if (values.trace === undefined || values.size === undefined) {
     fail(
-      'usage: bench:hitratio -- --trace <file> --size <entries, or bytes for a weighted trace> --policy <lru|wtinylfu>',
+      'usage: bench:hitratio -- --trace <file> --size <entries, or bytes for a weighted trace> --policy <lru|wtinylfu> [--seed <n>] [--format <format>]',
     );
   }
   const path = existsSync(values.trace) ? resolve(values.trace) : tracePath(values.trace);
@@ -32,11 +36,18 @@ function main(): void {
   if (!POLICY_NAMES.includes(policy))
     fail(`--policy must be one of ${POLICY_NAMES.join(', ')}, got ${policy}`);
 
+  const format = values.format as TraceFormat | undefined;
+  if (format !== undefined && !TRACE_FORMATS.includes(format))
+    fail(`--format must be one of ${TRACE_FORMATS.join(', ')}, got ${format}`);
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed)) fail(`--seed must be an integer, got ${values.seed}`);
+
   process.stderr.write(`reading ${path}\n`);
-  const trace = readTrace(path);
+  const trace = readTrace(path, format);
+  if (trace.keys.length === 0) fail(`${path} holds no requests`);
   const started = process.hrtime.bigint();
   const result = simulate(trace, size, policy, {
-    seed: Number(values.seed),
+    seed,
     onProgress: (done) =>
       process.stderr.write(`\r${trace.name}: ${((100 * done) / trace.keys.length).toFixed(0)}%`),
   });
@@ -51,4 +62,8 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  fail(`bench:hitratio: ${err instanceof Error ? err.message : String(err)}`);
+}

@@ -14,9 +14,13 @@ export interface WeightedRequest {
 }
 
 export function readOracleGeneral(path: string): { ids: Float64Array; sizes: Uint32Array } {
-  const buf = readFileSync(path);
+  return parseOracleGeneral(readFileSync(path), path);
+}
+
+/** Parses the records of `buf` (the decompressed file named `name`). */
+export function parseOracleGeneral(buf: Buffer, name: string): { ids: Float64Array; sizes: Uint32Array } {
   if (buf.length % ORACLE_RECORD_BYTES !== 0) {
-    throw new Error(`${path}: ${buf.length} bytes is not a whole number of 24-byte oracleGeneral records`);
+    throw new Error(`${name}: ${buf.length} bytes is not a whole number of 24-byte oracleGeneral records`);
   }
   const n = buf.length / ORACLE_RECORD_BYTES;
   const ids = new Float64Array(n);

@@ -1,12 +1,16 @@
 /**
- * Reads any trace of ../shared/traces into an array of numeric keys (and object sizes for
- * the weighted format), following the parsing rules of shared/traces/SOURCES.md.
+ * Reads a cache trace into an array of numeric keys (and object sizes for a weighted trace),
+ * following the parsing rules of shared/traces/SOURCES.md. Compression (gzip, zstd, xz or none)
+ * is told by the file's magic number and the layout by its name or first lines (detect.ts), so
+ * the traces of SOURCES.md read under other names or packings too (`DS1.lis.gz`, a plain `.lis`,
+ * `w106.oracleGeneral.bin.zst`).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readOracleGeneral } from './oracle-general.js';
+import { compressionOf, formatOf, stemOf, type Compression, type TraceFormat } from './detect.js';
+import { parseOracleGeneral } from './oracle-general.js';
 
 export interface Trace {
   name: string;
@@ -15,63 +19,58 @@ export interface Trace {
   sizes?: Uint32Array;
 }
 
-export type TraceFormat =
-  'arc' | 'lirs' | 'cache2k' | 'scarab' | 'cloudphysics' | 'address' | 'adaptsize' | 'oracle';
+/** Bytes of decompressed content that decide a text trace's format. */
+const SNIFF_BYTES = 64 * 1024;
 
-export function formatOf(path: string): TraceFormat {
+/** Reads the trace at `path`; `format` overrides what its name and content say. */
+export function readTrace(path: string, format?: TraceFormat): Trace {
   const file = basename(path);
-  if (file.endsWith('.lis.zst')) return 'arc';
-  if (file.endsWith('.oracleGeneral.bin')) return 'oracle';
-  if (file === 'gzip.trace.gz') return 'address';
-  if (file.endsWith('.trace.gz')) return 'lirs';
-  if (file === 'scarab-recs.trace.xz') return 'scarab';
-  if (file === 'w106.trace.xz') return 'cloudphysics';
-  if (file === 'request.trace.xz') return 'adaptsize';
-  if (file.endsWith('.trace.xz')) return 'cache2k';
-  throw new Error(`unknown trace format for ${file} (see shared/traces/SOURCES.md)`);
+  const name = stemOf(file).replace(/\.(lis|trace|oracleGeneral\.bin|oracleGeneral)$/, '');
+  const content = decompress(compressionOf(firstBytes(path, 8)), path);
+  const layout = format ?? formatOf(file, content.subarray(0, SNIFF_BYTES));
+  return { name, ...parse(layout, content, file) };
 }
 
-export function readTrace(path: string): Trace {
-  const name = basename(path).replace(/\.(lis\.zst|trace\.gz|trace\.xz|oracleGeneral\.bin)$/, '');
-  switch (formatOf(path)) {
+function parse(format: TraceFormat, content: Buffer, file: string): Omit<Trace, 'name'> {
+  switch (format) {
     case 'arc':
-      return { name, keys: parseArc(decompress('zstd', path)) };
+      return { keys: parseArc(content) };
     case 'lirs':
-      return {
-        name,
-        keys: parseLines(gunzipSync(readFileSync(path)), (line) => (line === '*' ? NaN : Number(line))),
-      };
+      return { keys: parseLines(content, (line) => (line === '*' ? NaN : Number(line))) };
     case 'address':
-      return {
-        name,
-        keys: parseLines(gunzipSync(readFileSync(path)), (line) => parseInt(line.split(' ')[1], 16)),
-      };
-    case 'cache2k':
-      return { name, keys: bigEndian(decompress('xz', path), 4, (b, o) => b.readInt32BE(o)) };
-    case 'cloudphysics':
-      return { name, keys: bigEndian(decompress('xz', path), 4, (b, o) => b.readUInt32BE(o)) };
-    case 'scarab':
-      // int64 keys: fold the high word so distinct keys stay distinct numbers below 2^53.
-      return {
-        name,
-        keys: bigEndian(
-          decompress('xz', path),
-          8,
-          (b, o) => b.readInt32BE(o) * 2 ** 32 + b.readUInt32BE(o + 4),
-        ),
-      };
+      return { keys: parseLines(content, (line) => parseInt(line.split(/\s+/)[1], 16)) };
     case 'adaptsize':
-      return { name, keys: parseAdaptSize(decompress('xz', path)) };
+      return { keys: parseAdaptSize(content) };
+    case 'int32be':
+      return { keys: bigEndian(content, 4, (b, o) => b.readInt32BE(o)) };
+    case 'uint32be':
+      return { keys: bigEndian(content, 4, (b, o) => b.readUInt32BE(o)) };
+    case 'int64be':
+      // Fold the high word so distinct keys stay distinct numbers below 2^53.
+      return { keys: bigEndian(content, 8, (b, o) => b.readInt32BE(o) * 2 ** 32 + b.readUInt32BE(o + 4)) };
     case 'oracle': {
-      const { ids, sizes } = readOracleGeneral(path);
-      return { name, keys: ids, sizes };
+      const { ids, sizes } = parseOracleGeneral(content, file);
+      return { keys: ids, sizes };
     }
   }
 }
 
-function decompress(tool: 'zstd' | 'xz', path: string): Buffer {
+function firstBytes(path: string, count: number): Buffer {
+  const fd = openSync(path, 'r');
   try {
-    return execFileSync(tool, ['-dc', path], { maxBuffer: 1 << 30 });
+    const head = Buffer.alloc(count);
+    return head.subarray(0, readSync(fd, head, 0, count, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decompress(compression: Compression, path: string): Buffer {
+  if (compression === 'none') return readFileSync(path);
+  if (compression === 'gzip') return gunzipSync(readFileSync(path));
+  const tool = compression;
+  try {
+    return execFileSync(tool, ['-dc', path], { maxBuffer: 2 ** 31 - 1 });
   } catch (err) {
     throw new Error(
       `could not decompress ${path} with ${tool} (apt-get install -y zstd xz-utils): ${String(err)}`,
@@ -83,7 +82,7 @@ function decompress(tool: 'zstd' | 'xz', path: string): Buffer {
 function parseArc(text: Buffer): Float64Array {
   const out = new Growable();
   for (const line of lines(text)) {
-    const fields = line.split(' ');
+    const fields = line.split(/\s+/);
     const start = Number(fields[0]);
     const count = Number(fields[1]);
     for (let i = 0; i < count; i++) out.push(start + i);
@@ -106,7 +105,7 @@ function parseAdaptSize(text: Buffer): Float64Array {
   const ids = new Map<string, number>();
   const out = new Growable();
   for (const line of lines(text)) {
-    const [, id, size] = line.split(' ');
+    const [, id, size] = line.split(/\s+/);
     const pair = `${id}/${size}`;
     let key = ids.get(pair);
     if (key === undefined) ids.set(pair, (key = ids.size));
@@ -122,13 +121,13 @@ function bigEndian(buf: Buffer, width: number, read: (b: Buffer, o: number) => n
   return keys;
 }
 
+/** Non-empty trimmed lines; decoded one at a time, so a trace larger than a string can hold reads too. */
 function* lines(text: Buffer): Generator<string> {
-  const s = text.toString('latin1');
   let start = 0;
-  while (start < s.length) {
-    let end = s.indexOf('\n', start);
-    if (end === -1) end = s.length;
-    const line = s.slice(start, end).trim();
+  while (start < text.length) {
+    let end = text.indexOf(0x0a, start);
+    if (end === -1) end = text.length;
+    const line = text.toString('latin1', start, end).trim();
     if (line.length > 0) yield line;
     start = end + 1;
   }
