@@ -267,6 +267,28 @@ test('names stay within 63 characters: the metrics Service at the longest fullna
   expect(find(objs, 'Service').metadata.name).toBe(`${release}-r-metrics`);
 });
 
+test('a release name with dots (which helm allows) gives names without dots, so the metrics Service is valid', async () => {
+  const objs = parseManifests(await helm.ok(['template', 'team.cache', chartDir, '--namespace', 'ns']));
+  expect(find(objs, 'Service').metadata.name).toBe('team-cache-ringcache-operator-metrics');
+  for (const obj of objs) expect(obj.metadata.name).not.toContain('.');
+});
+
+test('a CacheCluster whose replicationFactor exceeds its replicas fails the render, before anything is installed', async () => {
+  const on = ['--set', 'cacheCluster.enabled=true'];
+  const refused = await helm.run(['template', 'rel', chartDir, ...on, '--set', 'cacheCluster.spec.replicas=1']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(
+    'cacheCluster.spec.replicationFactor (2) must not exceed cacheCluster.spec.replicas (1)',
+  );
+  // replicas 0 stops the cluster and is exempt, as in the CRD's rule; RF 4 of 5 is fine.
+  await render(...on, '--set', 'cacheCluster.spec.replicas=0');
+  const cluster = find(
+    await render(...on, '--set', 'cacheCluster.spec.replicas=5', '--set', 'cacheCluster.spec.replicationFactor=4'),
+    'CacheCluster',
+  );
+  expect(cluster.spec.replicationFactor).toBe(4);
+});
+
 test('the dashboard is valid JSON and shows only metrics the node exports', async () => {
   const objs = await render('--set', 'dashboard.enabled=true');
   const cm = find(objs, 'ConfigMap');
