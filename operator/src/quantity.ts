@@ -9,6 +9,10 @@ import type { Quantity } from './types.js';
 export const QUANTITY_PATTERN =
   /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 
+/** The same grammar without a sign: what the CRD accepts for a resource amount, never negative. */
+export const RESOURCE_QUANTITY_PATTERN =
+  /^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+
 const SUFFIXES: Record<string, number> = {
   '': 1,
   n: 1e-9,

@@ -228,7 +228,24 @@ function resourceRequirements(value: unknown, problems: string[]): ResourceRequi
     }
     out[key] = { ...(list as Record<string, string | number>) };
   }
+  // The CRD's rule: a container's request of a resource may not exceed its limit.
+  for (const [name, request] of Object.entries(out.requests ?? {})) {
+    const limit = out.limits?.[name];
+    if (limit === undefined || !isQuantity(request) || !isQuantity(limit)) continue;
+    if (parseQuantity(request) > parseQuantity(limit)) {
+      problems.push(
+        `resources.requests.${name} (${request}) must be at most resources.limits.${name} (${limit})`,
+      );
+    }
+  }
   return out;
+}
+
+function isQuantity(value: string | number): boolean {
+  return (
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    (typeof value === 'string' && QUANTITY_PATTERN.test(value))
+  );
 }
 
 function authSpec(value: unknown, problems: string[]): { secretName?: string } {

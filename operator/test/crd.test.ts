@@ -18,7 +18,7 @@ import {
   SECRET_NAME_PATTERN,
   SPEC_DEFAULTS,
 } from '../src/spec.js';
-import { QUANTITY_PATTERN } from '../src/quantity.js';
+import { RESOURCE_QUANTITY_PATTERN } from '../src/quantity.js';
 import { MEMBER_STATES } from '../../node/src/ring/document.js';
 
 interface Schema {
@@ -139,7 +139,7 @@ test('spec defaults, enums and bounds are the operator own', () => {
   expect(p.auth.properties!.secretName.pattern).toBe(SECRET_NAME_PATTERN.source);
   for (const list of ['limits', 'requests']) {
     const quantity = p.resources.properties![list].additionalProperties as Schema;
-    expect(quantity.pattern).toBe(QUANTITY_PATTERN.source);
+    expect(quantity.pattern).toBe(RESOURCE_QUANTITY_PATTERN.source);
     expect(quantity['x-kubernetes-int-or-string']).toBe(true);
   }
   expect(p.auth.default).toBeUndefined();

@@ -136,6 +136,11 @@ test('every problem is reported at once', () => {
   expect(problems({ resources: { limits: { memory: '-1Gi' } } })).toEqual([
     'resources.limits.memory must not be negative',
   ]);
+  expect(
+    problems({
+      resources: { requests: { memory: '1Gi', cpu: 2 }, limits: { memory: '512Mi', cpu: '2000m' } },
+    }),
+  ).toEqual(['resources.requests.memory (1Gi) must be at most resources.limits.memory (512Mi)']);
 });
 
 test('warnings: a memory limit under maxMemory, and RF 1', () => {

@@ -116,6 +116,25 @@ describe('the CRD refuses invalid specs with its messages', () => {
     );
   });
 
+  test('resources: a negative quantity, a request above its limit (the StatefulSet would be refused later)', async () => {
+    const negative = await create('invalid', 'negative', { resources: { limits: { memory: '-1Gi' } } });
+    expect(negative.status).toBe(422);
+    expect(negative.message).toContain('spec.resources.limits.memory: Invalid value: "-1Gi"');
+    const over = await create('invalid', 'over', {
+      resources: { requests: { memory: '1Gi', cpu: 1 }, limits: { memory: '512Mi', cpu: 2 } },
+    });
+    expect(over).toEqual({
+      status: 422,
+      message:
+        'CacheCluster.ringcache.io "over" is invalid: spec.resources: Invalid value: ' +
+        'every resources.requests quantity must be at most the resources.limits quantity of the same resource',
+    });
+    const fits = await create('invalid', 'fits', {
+      resources: { requests: { memory: '512Mi', cpu: '500m' }, limits: { memory: '512Mi', cpu: 1 } },
+    });
+    expect(fits.status).toBe(201);
+  });
+
   test('replicationFactor cannot change; the scale subresource cannot go below it', async () => {
     expect((await create('invalid', 'fixed', { replicas: 3, replicationFactor: 2 })).status).toBe(201);
     const changed = await api.call('PATCH', ccPath('invalid', 'fixed'), { spec: { replicationFactor: 3 } }, MERGE);
