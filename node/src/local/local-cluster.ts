@@ -50,6 +50,8 @@ export class LocalCluster {
   readonly peerToken = randomBytes(24).toString('hex');
   ring: RingDocument;
   private nextOrdinal = 0;
+  /** Nodes spawned and not yet listening: not in `nodes`, but stop() must not leave them running. */
+  private readonly starting = new Set<ChildProcess>();
 
   constructor(private readonly options: LocalClusterOptions = {}) {
     this.ring = { epoch: 0, replicationFactor: options.replicationFactor ?? 2, members: [] };
@@ -59,9 +61,18 @@ export class LocalCluster {
     return this.options.host ?? '127.0.0.1';
   }
 
-  /** Starts `count` nodes and publishes them as active members (a new, empty cluster). */
+  /**
+   * Starts `count` nodes and publishes them as active members (a new, empty cluster). If any
+   * node fails to start, the ones that did are stopped and the first failure is thrown.
+   */
   async start(count: number): Promise<void> {
-    const started = await Promise.all(Array.from({ length: count }, () => this.spawnNode()));
+    const results = await Promise.allSettled(Array.from({ length: count }, () => this.spawnNode()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      await this.stop();
+      throw failed.reason;
+    }
+    const started = results.map((r) => (r as PromiseFulfilledResult<LocalNode>).value);
     await this.publish([...this.ring.members, ...started.map((n) => member(n, 'active'))]);
   }
 
@@ -92,17 +103,32 @@ export class LocalCluster {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    this.starting.add(child);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // The last lines a node wrote, to say why it stopped if it dies before listening.
+    const recent: string[] = [];
+    const keep = (line: string) => {
+      if (line.trim() === '') return;
+      recent.push(line.trim());
+      if (recent.length > 5) recent.shift();
+    };
     const actualPort = await new Promise<number>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
       lines.on('line', (line) => {
         this.options.onLog?.(id, line);
+        keep(line);
         const match = /"msg":"listening","url":"http:\/\/[^"]*:(\d+)"/.exec(line);
         if (match) resolve(Number(match[1]));
       });
-      child.stderr?.on('data', (chunk: Buffer) => this.options.onLog?.(id, chunk.toString()));
-      void exited.then((code) => reject(new Error(`node ${id} exited with ${code} before listening`)));
-    });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        this.options.onLog?.(id, chunk.toString());
+        for (const line of chunk.toString().split('\n')) keep(line);
+      });
+      void exited.then((code) => {
+        const why = recent.length === 0 ? '' : `: ${recent.join(' | ')}`;
+        reject(new Error(`node ${id} (port ${chosenPort}) exited with ${code} before listening${why}`));
+      });
+    }).finally(() => this.starting.delete(child));
     const address = `${this.host}:${actualPort}`;
     const ringAddress = (await this.options.ringAddress?.({ id, address })) ?? address;
     const node: LocalNode = { id, port: actualPort, address, ringAddress, child, exited };
@@ -194,6 +220,10 @@ export class LocalCluster {
 
   /** Removes a node: leaving until it (and everyone) has handed off, then out of the ring, then stopped. */
   async remove(id: string, deadlineMs = 60_000): Promise<void> {
+    if (!this.ring.members.some((m) => m.id === id)) {
+      const ids = this.ring.members.map((m) => m.id).join(', ') || 'none';
+      throw new Error(`no member ${id} in the ring (members: ${ids})`);
+    }
     await this.publish(this.ring.members.map((m) => (m.id === id ? { ...m, state: 'leaving' } : m)));
     await this.waitHandedOff(deadlineMs);
     await this.publish(this.ring.members.filter((m) => m.id !== id));
@@ -222,7 +252,11 @@ export class LocalCluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.nodes.keys()].map((id) => this.stopNode(id, 'SIGKILL')));
+    const starting = [...this.starting].map(async (child) => {
+      child.kill('SIGKILL');
+      await exitOf(child);
+    });
+    await Promise.all([...[...this.nodes.keys()].map((id) => this.stopNode(id, 'SIGKILL')), ...starting]);
   }
 }
 

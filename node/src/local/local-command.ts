@@ -58,8 +58,24 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   // The nodes inherit this environment: with a token in it, the launcher's own calls need it too.
   const token = clientTokenOf(process.env);
   const cluster = new LocalCluster({ basePort, replicationFactor, token });
+  // Listening before the nodes start: Ctrl-C during the start still stops every node.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   say(`starting ${nodes} node${nodes === 1 ? '' : 's'} (replication factor ${replicationFactor}) ...`);
-  await cluster.start(nodes);
+  const failed = await Promise.race([
+    cluster.start(nodes).then(
+      () => undefined,
+      (err: Error) => err,
+    ),
+    stopped.then(() => new Error('stopped while starting')),
+  ]);
+  if (failed !== undefined) {
+    process.stderr.write(`ringcache local: ${failed.message}\n`);
+    await cluster.stop();
+    return 1;
+  }
   say('endpoints (any node answers for any key):');
   for (const node of cluster.nodes.values()) say(`  ${node.id}  http://${node.address}`);
   const auth = token === undefined ? '' : '-H "Authorization: Bearer $RINGCACHE_TOKEN" ';
@@ -107,10 +123,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
     });
   });
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   clearInterval(ticker);
   input.close();
   say('stopping ...');
