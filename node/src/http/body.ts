@@ -25,7 +25,23 @@ export function checkDeclaredLength(req: IncomingMessage, limit: number, what: s
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(what, limit);
 }
 
+/**
+ * Refuses (400) a body sent with a transfer coding other than chunked alone (e.g. `gzip,
+ * chunked`): node's parser removes only the chunking, so the bytes would be stored still coded.
+ * RFC 9112 suggests 501; a 4xx keeps 5xx for faults of the node, which is what alerts watch.
+ */
+export function checkTransferCoding(req: IncomingMessage): void {
+  const coding = req.headers['transfer-encoding'];
+  if (coding === undefined || coding.trim().toLowerCase() === 'chunked') return;
+  throw new ApiError(
+    400,
+    'INVALID_HEADER',
+    `Transfer-Encoding ${JSON.stringify(coding)} is not supported: send the body as is (Content-Length) or chunked`,
+  );
+}
+
 export function readBody(req: IncomingMessage, limit: number, what = 'value'): Promise<Buffer> {
+  checkTransferCoding(req);
   checkDeclaredLength(req, limit, what);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -97,6 +97,29 @@ describe('PUT', () => {
     expect((await fetch(key('exact'), { method: 'PUT', body: Buffer.alloc(1024) })).status).toBe(201);
   });
 
+  test('400 for a body with a transfer coding other than chunked: nothing is stored', async () => {
+    const coded = await rawRequest(
+      node.port,
+      'PUT /v1/keys/coded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    );
+    expect(coded.response?.status).toBe(400);
+    expect(JSON.parse(coded.response!.body)).toEqual({
+      error: {
+        code: 'INVALID_HEADER',
+        message:
+          'Transfer-Encoding "gzip, chunked" is not supported: send the body as is (Content-Length) or chunked',
+      },
+    });
+    expect((await fetch(key('coded'))).status).toBe(404);
+    // Chunked alone, in any case, is the body itself.
+    const chunked = await rawRequest(
+      node.port,
+      'PUT /v1/keys/coded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    );
+    expect(chunked.response?.status).toBe(201);
+    expect(await (await fetch(key('coded'))).text()).toBe('abc');
+  });
+
   test('400 for a bad TTL, bad preconditions or a bad consistency level', async () => {
     const cases: Array<[Record<string, string>, string, string]> = [
       [
