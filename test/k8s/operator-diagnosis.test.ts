@@ -1,7 +1,8 @@
 /**
  * What a stuck scale tells its user, on a real control plane with the stand-in kubelet running the
  * pods as cache nodes: members the operator cannot ask (here: the client token rotated in the
- * Secret, which running nodes read only at start, so they answer 401) are named with the reason
+ * Secret, which this stand-in kubelet does not sync into running pods, as a kubelet has not in
+ * the minute before its sync: the nodes answer 401) are named with the reason
  * in the Progressing condition and the Waiting Event, instead of passing for hand-offs that never
  * finish; and the operator's ringcache_operator_cluster_condition gauge shows it for alerts.
  */

@@ -78,7 +78,8 @@ export class Peers {
 
   constructor(
     private readonly self: PeerIdentity,
-    private readonly peerToken: string | undefined,
+    /** The peer credential to present now (it may rotate: http/credential.ts); undefined: none. */
+    private readonly peerToken: () => string | undefined,
     private readonly timeoutMs: number,
   ) {
     this.streams = new ReplicationStreams({
@@ -106,7 +107,8 @@ export class Peers {
       [HEADER_SENDER]: `${this.self.id}@${this.self.address}`,
       ...extra,
     };
-    if (this.peerToken !== undefined) headers.authorization = `Bearer ${this.peerToken}`;
+    const token = this.peerToken();
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     return headers;
   }
 
@@ -234,9 +236,7 @@ export class Peers {
           [HEADER_FORWARDED]: this.self.id,
           // The sooner of when this node gives up and when its own sender does.
           [HEADER_DEADLINE]: String(Math.min(Date.now() + this.forwardTimeoutMs, deadline)),
-          ...(this.peerToken === undefined
-            ? {}
-            : { [HEADER_PEER_AUTHORIZATION]: `Bearer ${this.peerToken}` }),
+          ...peerAuthorization(this.peerToken()),
         },
         body,
       },
@@ -299,4 +299,8 @@ export class Peers {
     if (response.status !== 200) throw new PeerError(address, `ring answered ${response.status}`);
     return JSON.parse(response.body.toString('utf8'));
   }
+}
+
+function peerAuthorization(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { [HEADER_PEER_AUTHORIZATION]: `Bearer ${token}` };
 }

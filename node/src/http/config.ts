@@ -5,6 +5,7 @@
  */
 import { LOG_LEVEL_OPTION } from '../config/command.js';
 import { readFileSync } from 'node:fs';
+import { validToken } from './credential.js';
 import { POLICY_NAMES } from '../store/options.js';
 import type { EvictionPolicyName } from '../store/types.js';
 import {
@@ -107,6 +108,21 @@ export const NODE_OPTIONS = {
     defaultValue: undefined,
     description: 'the peer credential itself (prefer --peer-token-file)',
     parse: parseText,
+  }),
+  tokenReloadMs: option({
+    flag: '--token-reload-ms',
+    env: 'RINGCACHE_TOKEN_RELOAD_MS',
+    defaultValue: 5_000,
+    description:
+      'how often the token files are read again (a rotated or regenerated Secret reaches the node)',
+    parse: parsePositiveInteger,
+  }),
+  tokenGraceMs: option({
+    flag: '--token-grace-ms',
+    env: 'RINGCACHE_TOKEN_GRACE_MS',
+    defaultValue: 300_000,
+    description: 'how long the previous token is still accepted after a token file changes (0: not at all)',
+    parse: parseNonNegativeInteger,
   }),
   advertiseAddress: option<string | undefined>({
     flag: '--advertise-address',
@@ -262,6 +278,11 @@ export interface NodeConfig {
   token: string | undefined;
   /** The credential peers present on /v1/internal/* and PUT /v1/ring; defaults to the token. */
   peerToken: string | undefined;
+  /** The files the two were read from (read again every tokenReloadMs); undefined for a value. */
+  tokenFile: string | undefined;
+  peerTokenFile: string | undefined;
+  tokenReloadMs: number;
+  tokenGraceMs: number;
   advertiseAddress: string;
   /** host:port asked for the ring at start-up (cluster/ring-source.ts); undefined: none. */
   ringSource: string | undefined;
@@ -317,7 +338,12 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
     problems.push(`--ring-source: expected host:port, got ${JSON.stringify(values.ringSource)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const { tokenFile: _tokenFile, token: _token, peerTokenFile: _p1, peerToken: _p2, ...rest } = values;
+  const { token: _token, peerToken: _p2, ...rest } = values;
+  // Without a peer credential of its own, the peer side follows the client token (and its file).
+  const peerTokenFile =
+    values.peerToken === undefined && values.peerTokenFile === undefined
+      ? values.tokenFile
+      : values.peerTokenFile;
   const advertiseAddress =
     values.advertiseAddress ??
     `${values.host === '0.0.0.0' ? (sources.hostname ?? '127.0.0.1') : values.host}:${values.port}`;
@@ -327,6 +353,7 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
     nodeId: values.nodeId ?? sources.hostname ?? 'ringcache-node',
     token,
     peerToken,
+    peerTokenFile,
     advertiseAddress,
   };
 }
@@ -352,14 +379,13 @@ function resolveToken(
     }
   }
   if (text === undefined) return undefined;
-  const trimmed = text.trim();
-  if (trimmed.length < 16 || !/^[\x21-\x7e]+$/.test(trimmed)) {
+  const valid = validToken(text);
+  if (valid === undefined) {
     problems.push(
       `the ${prefix ? 'peer ' : ''}token must be at least 16 printable ASCII characters without spaces`,
     );
-    return undefined;
   }
-  return trimmed;
+  return valid;
 }
 
 /**

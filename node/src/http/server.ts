@@ -13,11 +13,13 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Store } from '../store/store.js';
 import type { Logger } from '../log.js';
 import type { NodeConfig } from './config.js';
 import { bearerCheck } from './auth.js';
+import { Credential, reloadCredential, type CredentialSource } from './credential.js';
 import { createNodeMetrics } from './metrics.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 import { createApp } from './app.js';
@@ -59,7 +61,8 @@ export async function startNode(
   });
   const identity = { id: config.nodeId, address: config.advertiseAddress, epoch: () => cluster.epoch };
   const replica = new Replica(store, config.tombstoneGraceMs, now, config.maxTombstones);
-  const peers = new Peers(identity, config.peerToken, config.replicaTimeoutMs);
+  const credentials = nodeCredentials(config);
+  const peers = new Peers(identity, () => credentials.peer?.credential.current, config.replicaTimeoutMs);
   const cluster: Cluster = new Cluster({
     selfId: config.nodeId,
     replica,
@@ -80,8 +83,8 @@ export async function startNode(
     cluster,
     peers,
     config,
-    checkToken: bearerCheck(config.token),
-    checkPeer: bearerCheck(config.peerToken),
+    checkToken: bearerCheck(credentials.client?.credential, now),
+    checkPeer: bearerCheck(credentials.peer?.credential, now),
     metrics,
     logger,
     draining: () => draining,
@@ -227,6 +230,7 @@ export async function startNode(
       ? setInterval(() => void cluster.antiEntropy.round(), config.antiEntropyIntervalMs)
       : undefined;
   antiEntropy?.unref();
+  const tokenReload = watchCredentials(credentials, config.tokenReloadMs, logger, now);
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -236,6 +240,7 @@ export async function startNode(
       clearInterval(expiry);
       clearInterval(hintDelivery);
       clearInterval(antiEntropy);
+      clearInterval(tokenReload);
       streams.close(); // upgraded connections would hold server.close() open until the deadline
       const deadline = setTimeout(() => {
         logger.warn('shutdown deadline reached; closing remaining connections', { open: sockets.size });
@@ -407,4 +412,53 @@ function refuseClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   } else {
     refuse(socket, 400, 'BAD_REQUEST', `malformed HTTP request (${err.code ?? 'parse error'})`);
   }
+}
+
+interface NodeCredentials {
+  client?: CredentialSource;
+  peer?: CredentialSource;
+}
+
+/** The client and peer credentials; one shared object when the peer side follows the client token. */
+function nodeCredentials(config: NodeConfig): NodeCredentials {
+  const source = (token: string | undefined, file: string | undefined) =>
+    token === undefined ? undefined : { credential: new Credential(token, config.tokenGraceMs), file };
+  const client = source(config.token, config.tokenFile);
+  const shared =
+    client !== undefined && config.peerToken === config.token && config.peerTokenFile === config.tokenFile;
+  return { client, peer: shared ? client : source(config.peerToken, config.peerTokenFile) };
+}
+
+/**
+ * Reads the token files again every `everyMs` (credential.ts says why). A change is logged; a
+ * file that cannot give a valid token keeps the token in use and is logged once per problem.
+ */
+function watchCredentials(
+  credentials: NodeCredentials,
+  everyMs: number,
+  logger: Logger,
+  now: () => number,
+): NodeJS.Timeout | undefined {
+  const sources = new Map<string, CredentialSource>();
+  if (credentials.client?.file !== undefined) sources.set('client', credentials.client);
+  if (credentials.peer?.file !== undefined && credentials.peer !== credentials.client)
+    sources.set('peer', credentials.peer);
+  if (sources.size === 0) return undefined;
+  const reported = new Map<string, string>();
+  const timer = setInterval(() => {
+    for (const [which, source] of sources) {
+      const result = reloadCredential(source, (path) => readFileSync(path, 'utf8'), now());
+      if (result.outcome === 'invalid') {
+        if (reported.get(which) !== result.reason)
+          logger.warn('token file not reloaded; the token in use stays', { which, reason: result.reason });
+        reported.set(which, result.reason);
+        continue;
+      }
+      reported.delete(which);
+      if (result.outcome === 'changed')
+        logger.info('token reloaded from its file', { which, file: source.file });
+    }
+  }, everyMs);
+  timer.unref();
+  return timer;
 }

@@ -76,7 +76,8 @@ async function peer(accepted: string[], received: Received[]): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const newPeers = () => new Peers({ id: 'tester', address: '127.0.0.1:1', epoch: () => 1 }, undefined, 5_000);
+const newPeers = () =>
+  new Peers({ id: 'tester', address: '127.0.0.1:1', epoch: () => 1 }, () => undefined, 5_000);
 
 test('entries go binary, with a CRC-32, to a peer of this version', async () => {
   const received: Received[] = [];

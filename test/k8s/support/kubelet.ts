@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -41,7 +41,7 @@ import {
   type LocalCli,
 } from './pod-plan.js';
 import { apiTime, runningStatus, type ProcessState } from './pod-status.js';
-import { referencedSecrets, volumeFiles, type SecretData } from './pod-volumes.js';
+import { MissingSecretError, referencedSecrets, volumeFiles, type SecretData } from './pod-volumes.js';
 
 export interface StandInKubeletOptions {
   kubeconfigPath: string;
@@ -54,6 +54,12 @@ export interface StandInKubeletOptions {
    * watches again: a periodic resync, and the restart path exercised in every run.
    */
   watchTimeoutSeconds?: number;
+  /**
+   * Rewrite a running pod's Secret volume files when their Secrets change, every this many ms,
+   * as the kubelet does on its sync period (atomically; a Secret gone keeps the files). Off by
+   * default: a test that needs the files fixed (a rotation the pods have not seen) has that.
+   */
+  secretSyncMs?: number;
 }
 
 /** A pod process as tests see it. */
@@ -76,6 +82,7 @@ interface Entry extends StandInPod, ProcessState {
   reported?: string;
   terminating: boolean;
   probe?: NodeJS.Timeout;
+  secretSync?: NodeJS.Timeout;
 }
 
 /** What a status report says, to skip reports that would change nothing. */
@@ -364,6 +371,41 @@ export class StandInKubelet {
     if (this.stopped) return this.reap(entry); // stop() ran while this pod was starting
     await this.report(pod, entry);
     this.probe(entry, readinessPath(container));
+    if (this.opts.secretSyncMs !== undefined) this.syncSecrets(entry, pod, volumeRoot, this.opts.secretSyncMs);
+  }
+
+  /** Keeps the pod's Secret volume files in step with their Secrets (secretSyncMs). */
+  private syncSecrets(entry: Entry, pod: V1Pod, volumeRoot: string, everyMs: number): void {
+    let busy = false;
+    entry.secretSync = setInterval(() => {
+      if (busy || entry.terminating || entry.exit || this.stopped) return;
+      busy = true;
+      void this.rewriteSecretFiles(entry, pod, volumeRoot)
+        .catch((err: Error) => this.log(`pod ${entry.name}: secret sync failed: ${err.message}`))
+        .finally(() => (busy = false));
+    }, everyMs);
+  }
+
+  private async rewriteSecretFiles(entry: Entry, pod: V1Pod, volumeRoot: string): Promise<void> {
+    const secrets: Record<string, SecretData> = {};
+    for (const secret of referencedSecrets(pod, entry.container)) {
+      secrets[secret] = await this.readSecret(entry.namespace, secret);
+    }
+    let files;
+    try {
+      files = volumeFiles(pod, entry.container, secrets).files;
+    } catch (err) {
+      if (err instanceof MissingSecretError) return; // as a kubelet does: the files stay
+      throw err;
+    }
+    for (const file of files) {
+      const path = join(volumeRoot, file.path);
+      const before = await readFile(path).catch(() => undefined);
+      if (before?.equals(file.content)) continue;
+      await writeFile(`${path}.sync`, file.content, { mode: 0o600 });
+      await rename(`${path}.sync`, path);
+      this.log(`pod ${entry.name}: ${file.path} rewritten from its Secret`);
+    }
   }
 
   private async readSecret(namespace: string, name: string): Promise<SecretData> {
@@ -462,6 +504,7 @@ export class StandInKubelet {
   private async reap(entry: Entry): Promise<void> {
     entry.terminating = true;
     clearTimeout(entry.probe);
+    clearInterval(entry.secretSync);
     await entry.process.stop(2000);
     if (this.entries.delete(entry.uid)) releaseLoopback(entry.ip);
   }
