@@ -547,3 +547,31 @@ test('clusters <a> and <a>-nodes in one namespace: the second is refused its Ser
   expect(svc.spec.selector['app.kubernetes.io/instance']).toBe('col');
   expect(svc.spec.clusterIP).toBe('None');
 });
+
+test('owned objects deleted by hand are put back at once (watched), not at the next resync', async () => {
+  const op = operators.at(-1) ?? (await startOperator('operator-7'));
+  await waitFor('an operator leads', 60_000, async () => ((await op.isLeader()) ? true : undefined), () => op.process.exited);
+  const ns = 'repair';
+  await namespace(ns);
+  // replicas 0: a steady cluster, with no pass pending or polling (the resync is 60 s).
+  expect((await create(ns, 'steady', { replicas: 0, replicationFactor: 1 })).status).toBe(201);
+  const owned = [
+    `/api/v1/namespaces/${ns}/services/steady`,
+    `/api/v1/namespaces/${ns}/services/steady-nodes`,
+    `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/steady`,
+  ];
+  for (const path of owned) await waitFor(path, 60_000, async () => (await api.get(path))?.body, () => op.process.exited);
+  await waitFor('steady settled', 60_000, async () => {
+    const s = (await api.get(ccPath(ns, 'steady')))?.body.status;
+    return s?.observedGeneration === 1 ? true : undefined;
+  });
+  for (const path of owned) {
+    const before = (await api.get(path))!.body.metadata.uid;
+    expect((await api.call('DELETE', path)).status).toBe(200);
+    const after = await waitFor(`${path} put back`, 20_000, async () => {
+      const uid = (await api.get(path))?.body.metadata.uid;
+      return uid !== undefined && uid !== before ? uid : undefined;
+    });
+    expect(after).not.toBe(before);
+  }
+});

@@ -190,11 +190,18 @@ export const paths = {
     `/apis/apps/v1/namespaces/${namespace}/statefulsets/${name}`,
   pods: (namespace?: string) =>
     namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${namespace}/pods`,
+  services: (namespace?: string) =>
+    namespace === undefined ? '/api/v1/services' : `/api/v1/namespaces/${namespace}/services`,
   service: (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/services/${name}`,
-  configMaps: (namespace: string) => `/api/v1/namespaces/${namespace}/configmaps`,
+  configMaps: (namespace?: string) =>
+    namespace === undefined ? '/api/v1/configmaps' : `/api/v1/namespaces/${namespace}/configmaps`,
   configMap: (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/configmaps/${name}`,
   secrets: (namespace: string) => `/api/v1/namespaces/${namespace}/secrets`,
   secret: (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/secrets/${name}`,
+  podDisruptionBudgets: (namespace?: string) =>
+    namespace === undefined
+      ? '/apis/policy/v1/poddisruptionbudgets'
+      : `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`,
   podDisruptionBudget: (namespace: string, name: string) =>
     `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets/${name}`,
   events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,

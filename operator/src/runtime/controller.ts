@@ -1,7 +1,11 @@
 /**
- * While this operator leads: watches on CacheClusters and on the StatefulSets and pods they own
- * feed a work queue keyed `namespace/name`, whose worker runs the reconciler. Started when the
- * Lease is won, stopped when it is lost or the process stops (a stand-by watches nothing).
+ * While this operator leads: watches on CacheClusters and on the objects they own (StatefulSets,
+ * pods, Services, PodDisruptionBudgets, the ring ConfigMap) feed a work queue keyed
+ * `namespace/name`, whose worker runs the reconciler, so an owned object deleted or edited by
+ * hand is put back at once, not at the next resync. Secrets are not watched: a watch would need
+ * list on every Secret of the watched namespaces; a deleted `<name>-auth` is generated anew on the
+ * next pass (any event of the cluster, or the resync). Started when the Lease is won, stopped
+ * when it is lost or the process stops (a stand-by watches nothing).
  */
 import type { Logger } from '../../../node/src/log.js';
 import { COMPONENT, MANAGED_BY } from '../builders/labels.js';
@@ -12,6 +16,8 @@ import type { Reconciler } from './reconciler.js';
 import { WorkQueue } from './workqueue.js';
 
 const INSTANCE = 'app.kubernetes.io/instance';
+/** The objects this operator made (builders/labels.ts). */
+const OWNED = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 
 interface ObjectLike {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
@@ -59,11 +65,25 @@ export class Controller {
         this.client,
         {
           path: paths.statefulSets(this.namespace),
-          labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+          labelSelector: OWNED,
           onObject: byInstance,
           ...this.common('statefulsets'),
         },
         this.log,
+      ),
+      ...(
+        [
+          ['services', paths.services(this.namespace)],
+          ['poddisruptionbudgets', paths.podDisruptionBudgets(this.namespace)],
+          ['configmaps', paths.configMaps(this.namespace)],
+        ] as const
+      ).map(
+        ([resource, path]) =>
+          new ListWatch(
+            this.client,
+            { path, labelSelector: OWNED, onObject: byInstance, ...this.common(resource) },
+            this.log,
+          ),
       ),
       new ListWatch(
         this.client,
