@@ -69,7 +69,11 @@ export type ScalingAction =
   | { kind: 'grow-statefulset'; replicas: number }
   | { kind: 'publish-ring'; document: RingDocument }
   | { kind: 'shrink-statefulset'; replicas: number }
-  | { kind: 'wait'; reason: string }
+  /**
+   * `untilPodsReady`: all it waits for is pods turning Ready, which the pod watch reports, so the
+   * next pass need not poll the nodes (hand-offs, which only polling sees, are not pending).
+   */
+  | { kind: 'wait'; reason: string; untilPodsReady?: true }
   | { kind: 'steady' };
 
 export function nextScalingAction(input: ScalingInput): ScalingAction {
@@ -92,8 +96,11 @@ export function nextScalingAction(input: ScalingInput): ScalingAction {
   const floor = Math.max(desired, highestOrdinal(input.cluster, ring) + 1);
   if (floor < current) return { kind: 'shrink-statefulset', replicas: floor };
 
-  const reason = waitReason(input, ring);
-  return reason === undefined ? { kind: 'steady' } : { kind: 'wait', reason };
+  const wait = waitReason(input, ring);
+  if (wait === undefined) return { kind: 'steady' };
+  return wait.untilPodsReady
+    ? { kind: 'wait', reason: wait.reason, untilPodsReady: true }
+    : { kind: 'wait', reason: wait.reason };
 }
 
 type NextDocument = Pick<RingDocument, 'replicationFactor' | 'members'>;
@@ -196,7 +203,10 @@ function highestOrdinal(cluster: string, ring: RingDocument): number {
   return highest;
 }
 
-function waitReason(input: ScalingInput, ring: RingDocument): string | undefined {
+function waitReason(
+  input: ScalingInput,
+  ring: RingDocument,
+): { reason: string; untilPodsReady: boolean } | undefined {
   const reasons: string[] = [];
   const handoffs = pendingHandoffs(ring, input.memberStatus);
   if (handoffs.length > 0)
@@ -218,7 +228,9 @@ function waitReason(input: ScalingInput, ring: RingDocument): string | undefined
     // Settled, yet leavers stay: completing would leave no member (see nextDocument).
     reasons.push(`a member to join before ${leaving.join(', ')} can leave`);
   }
-  return reasons.length === 0 ? undefined : `waiting for ${reasons.join('; ')}`;
+  if (reasons.length === 0) return undefined;
+  const onNodes = handoffs.length > 0 || shares.length > 0 || notJoined.length > 0;
+  return { reason: `waiting for ${reasons.join('; ')}`, untilPodsReady: !onNodes };
 }
 
 function sameMembers(a: readonly RingMember[], b: readonly RingMember[]): boolean {

@@ -51,9 +51,11 @@ describe('forming a new cluster', () => {
   });
 
   test('waits for pods to be Ready', () => {
+    // Only pods to wait for: the pod watch says when, no need to poll the nodes.
     expect(decide({})).toEqual({
       kind: 'wait',
       reason: 'waiting for demo-0, demo-1, demo-2 to become Ready',
+      untilPodsReady: true,
     });
   });
 
@@ -390,6 +392,7 @@ describe('other cases', () => {
     ).toEqual({
       kind: 'wait',
       reason: 'waiting for demo-0 to become Ready',
+      untilPodsReady: true,
     });
   });
 

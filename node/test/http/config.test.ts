@@ -47,7 +47,12 @@ test('tombstones are bounded by a tenth of --max-memory unless --max-tombstones 
 });
 
 test('flags win over the environment, which wins over defaults', () => {
-  const env = { RINGCACHE_PORT: '9000', RINGCACHE_MAX_MEMORY: '1GiB', RINGCACHE_METRICS_AUTH: 'true' };
+  const env = {
+    RINGCACHE_PORT: '9000',
+    RINGCACHE_MAX_MEMORY: '1GiB',
+    RINGCACHE_METRICS_AUTH: 'true',
+    RINGCACHE_TOKEN: 'env-token-0123456789',
+  };
   expect(parse([], env)).toMatchObject({ port: 9000, maxMemory: 2 ** 30, metricsAuth: true });
   expect(parse(['--port', '9100', '--max-memory=64Mi'], env)).toMatchObject({
     port: 9100,
@@ -92,6 +97,23 @@ test('the token comes from a file or the environment, never both, and must be st
   expect(() => parse(['--token-file', '/t', '--token', 'x'.repeat(20)], {}, files)).toThrow(
     'give --token or --token-file, not both',
   );
+});
+
+test('--metrics-auth without a token is refused: there would be nothing to require', () => {
+  expect(problems(['--metrics-auth'])).toEqual([
+    '--metrics-auth needs a token to require (--token-file or --token)',
+  ]);
+  expect(parse(['--metrics-auth'], { RINGCACHE_TOKEN: 'env-token-0123456789' }).metricsAuth).toBe(true);
+});
+
+test('the peer credential follows the client token file unless it has its own', () => {
+  const files = { '/t': 'client-token-0123456789', '/p': 'peer-token-0123456789' };
+  const shared = parse(['--token-file', '/t'], {}, files);
+  expect([shared.peerToken, shared.peerTokenFile]).toEqual(['client-token-0123456789', '/t']);
+  const own = parse(['--token-file', '/t', '--peer-token-file', '/p'], {}, files);
+  expect([own.peerToken, own.peerTokenFile]).toEqual(['peer-token-0123456789', '/p']);
+  const value = parse(['--token-file', '/t', '--peer-token', 'peer-value-0123456789'], {}, files);
+  expect([value.peerToken, value.peerTokenFile]).toEqual(['peer-value-0123456789', undefined]);
 });
 
 test('sizes accept bytes and binary or decimal units', () => {

@@ -315,8 +315,9 @@ export class Reconciler {
     this.log.debug('reconciled', { cluster: key, actions: actions.map(describe) });
     // A later failure with the same message is news again.
     this.told.get(key)?.delete('ReconcileError');
-    const changing = last.kind === 'wait' || actions.length > 1;
-    return { requeueAfterMs: changing ? this.options.pollMs : this.options.resyncMs };
+    // Hand-offs show only in the nodes' status: poll them. Pods turning Ready come by the watch.
+    const polling = (last.kind === 'wait' && !last.untilPodsReady) || actions.length > 1;
+    return { requeueAfterMs: polling ? this.options.pollMs : this.options.resyncMs };
   }
 
   /**
