@@ -7,7 +7,8 @@
  * - Progressing: a change is under way (the StatefulSet resized, a ring published, or a wait on
  *   pods and hand-offs); False once the pass found nothing to do.
  * - Degraded: something needs a person: the spec is invalid, the pass failed, members refused
- *   the published ring as coming from a deposed publisher, or a ring member's pod is not Ready.
+ *   the published ring as coming from a deposed publisher, pods refused the operator's token, or
+ *   a ring member's pod is not Ready.
  * - RingConverged: every member of the published ring runs its epoch and has finished its
  *   hand-off.
  * - Ready: the summary that generic tools wait on (`kubectl wait --for=condition=Ready`,
@@ -28,6 +29,8 @@ export interface ObservedState {
   reconcileError?: string;
   /** Members that refused the published ring with DEPOSED_PUBLISHER, and the first one's reason. */
   deposed?: { members: readonly string[]; message: string };
+  /** Pods that refused the operator's token (401/403 on their status), and the first answer. */
+  refused?: { members: readonly string[]; message: string };
   desiredReplicas: number;
   replicationFactor: number;
   ring: RingDocument | undefined;
@@ -196,6 +199,16 @@ function fromState(o: ObservedState): Fresh[] {
       observedGeneration: g,
       reason: 'PublisherDeposed',
       message: `ring epoch ${o.ring?.epoch ?? 0} refused by ${o.deposed.members.join(', ')} as from a deposed publisher: ${o.deposed.message}`,
+    };
+  } else if (o.refused !== undefined && o.refused.members.length > 0) {
+    degraded = {
+      type: 'Degraded',
+      status: 'True',
+      observedGeneration: g,
+      reason: 'CredentialRefused',
+      message:
+        `${o.refused.members.join(', ')} refused the operator's token (${o.refused.message}); nodes take the ` +
+        `tokens of their Secret from its files within a minute of a change, so this lasting means their Secret differs`,
     };
   } else if (notReady.length > 0) {
     degraded = {

@@ -184,3 +184,25 @@ test('members refusing the ring as from a deposed publisher: Degraded, saying wh
     reason: 'PublisherDeposed',
   });
 });
+
+test('pods that refuse the operator’s token: Degraded, naming them and the answer, even with every pod Ready', () => {
+  const answer = 'GET /v1/status: 401 UNAUTHORIZED: the bearer token is not valid';
+  const conditions = computeConditions(
+    observed({
+      ring: ring(3, ['active', 'active', 'active']),
+      readyPods: ['demo-0', 'demo-1', 'demo-2'],
+      reports: reports(3, ['demo-2']),
+      actions: [{ kind: 'wait', reason: 'waiting for demo-0, demo-1 to finish the hand-off of epoch 3' }],
+      refused: { members: ['demo-0', 'demo-1'], message: answer },
+    }),
+    [],
+    T1,
+  );
+  expect(conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+    status: 'True',
+    reason: 'CredentialRefused',
+    message:
+      `demo-0, demo-1 refused the operator's token (${answer}); nodes take the tokens of their Secret from ` +
+      'its files within a minute of a change, so this lasting means their Secret differs',
+  });
+});

@@ -94,6 +94,13 @@ test('a scale stuck on members that refuse the operator names them and why; the 
   expect(progressing).toMatch(/^waiting for demo-0, demo-1 to finish the hand-off of epoch \d+/);
   const events = (await api.get(`/api/v1/namespaces/${NS}/events`))!.body.items as Array<{ reason: string; message: string }>;
   expect(events.some((e) => e.reason === 'Waiting' && refused.test(e.message))).toBe(true);
+  // Refusing the operator is something for a person, not a wait: Degraded says who and why.
+  const degraded = await waitFor('Degraded to name the refusing members', 60_000, async () => {
+    const c = await condition('Degraded');
+    return c?.status === 'True' ? c : undefined;
+  });
+  expect(degraded.message).toMatch(/^demo-0, demo-1 refused the operator's token \(GET \/v1\/status: 401 UNAUTHORIZED: /);
   // What an alert on a stuck scale reads: Progressing held at 1, Ready at 0.
-  expect(await gauge()).toMatchObject({ Progressing: 1, Ready: 0 });
+  await waitFor('the gauges', 30_000, async () => ((await gauge()).Degraded === 1 ? true : undefined));
+  expect(await gauge()).toMatchObject({ Progressing: 1, Degraded: 1, Ready: 0 });
 });

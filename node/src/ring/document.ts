@@ -66,7 +66,12 @@ function nonNegativeInteger(value: unknown, field: string): number {
   return value;
 }
 
-function parseMember(member: unknown, i: number, ids: Set<string>): RingMember {
+function parseMember(
+  member: unknown,
+  i: number,
+  ids: Set<string>,
+  addresses: Map<string, string>,
+): RingMember {
   const field = `members[${i}]`;
   if (!isObject(member)) throw new RingError(`${field} must be an object, got ${show(member)}`);
   const { id, address, state } = member;
@@ -81,6 +86,13 @@ function parseMember(member: unknown, i: number, ids: Set<string>): RingMember {
       `${field}.address must be host:port with a port from 1 to 65535, got ${show(address)}`,
     );
   }
+  // Two members at one address would be one node counted as two owners: a write acknowledged by
+  // "both" would be held once.
+  const other = addresses.get((address as string).toLowerCase());
+  if (other !== undefined) {
+    throw new RingError(`${field}.address ${show(address)} is also the address of member ${show(other)}`);
+  }
+  addresses.set((address as string).toLowerCase(), id);
   if (!(MEMBER_STATES as readonly unknown[]).includes(state)) {
     throw new RingError(`${field}.state must be one of ${MEMBER_STATES.join(', ')}, got ${show(state)}`);
   }
@@ -113,7 +125,8 @@ export function parseRingDocument(json: unknown): RingDocument {
     throw new RingError(`members must have at most ${MAX_MEMBERS} entries, got ${json.members.length}`);
   }
   const ids = new Set<string>();
-  const members = json.members.map((member: unknown, i) => parseMember(member, i, ids));
+  const addresses = new Map<string, string>();
+  const members = json.members.map((member: unknown, i) => parseMember(member, i, ids, addresses));
   const document: RingDocument = { epoch, replicationFactor, members };
   if (json.publisher !== undefined) document.publisher = parsePublisher(json.publisher);
   return document;

@@ -76,6 +76,10 @@ test('every field is checked, with an exact message and code INVALID_RING', () =
     ],
     [{ ...valid, members: [member, member] }, 'members[1].id "demo-0" appears twice'],
     [
+      { ...valid, members: [member, { ...member, id: 'demo-1', address: member.address.toUpperCase() }] },
+      `members[1].address "${member.address.toUpperCase()}" is also the address of member "demo-0"`,
+    ],
+    [
       withMember({ address: 'no-port' }),
       'members[0].address must be host:port with a port from 1 to 65535, got "no-port"',
     ],

@@ -49,9 +49,14 @@ export async function nodeReport(
   target: NodeTarget,
   token: string | undefined,
   timeoutMs: number,
-): Promise<{ report: NodeReport } | { problem: string }> {
+): Promise<{ report: NodeReport } | { problem: string; credentialRefused?: true }> {
   try {
     const answer = await call(`http://${target.endpoint}/v1/status`, 'GET', token, timeoutMs);
+    if (answer.status === 401 || answer.status === 403)
+      return {
+        problem: `GET /v1/status: ${answerError(answer.status, answer.text)}`,
+        credentialRefused: true,
+      };
     if (answer.status !== 200)
       return { problem: `GET /v1/status: ${answerError(answer.status, answer.text)}` };
     const status = JSON.parse(answer.text) as { cluster?: { epoch?: number; handoffComplete?: boolean } };

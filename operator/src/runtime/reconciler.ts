@@ -52,6 +52,12 @@ export const FIELD_MANAGER = 'ringcache-operator';
 /** Actions one pass performs at most before it lets the next pass look again. */
 const MAX_ACTIONS = 6;
 
+/** Why a pod said nothing about itself (nodes.ts nodeReport). */
+interface Silence {
+  problem: string;
+  credentialRefused?: true;
+}
+
 /** Event reasons that describe a lasting state rather than an action: told once while it lasts. */
 const STATE_REASONS = new Set([
   'Waiting',
@@ -182,7 +188,7 @@ export class Reconciler {
     };
     // Every pod is asked, members or not: a node may hold a ring newer than the record.
     const asked = [...new Set([...(ring?.members.map((m) => m.id) ?? []), ...pods.keys()])];
-    const silent = new Map<string, string>();
+    const silent = new Map<string, Silence>();
     let reports = await this.reports(asked, targetOf, tokens.client, silent);
     const ahead = newestAhead(ring, [...reports.values()]);
     if (ahead !== undefined) {
@@ -286,7 +292,7 @@ export class Reconciler {
     // Members the pass could not ask look like hand-offs that never end: say why they are silent.
     const unheard = (ring?.members ?? []).filter((m) => silent.has(m.id));
     if (last.kind === 'wait' && unheard.length > 0) {
-      const why = unheard.map((m) => `${m.id}: ${silent.get(m.id)}`).join('; ');
+      const why = unheard.map((m) => `${m.id}: ${silent.get(m.id)!.problem}`).join('; ');
       last = { kind: 'wait', reason: `${last.reason} (no status from ${why})` };
       actions[actions.length - 1] = last;
     }
@@ -295,7 +301,13 @@ export class Reconciler {
     const simpleReports = new Map(
       [...reports].map(([id, r]) => [id, { epoch: r.epoch, handoffComplete: r.handoffComplete }]),
     );
-    Object.assign(observed, { ring, reports: simpleReports, actions });
+    // A refused credential needs a person (or the kubelet's next Secret sync), not more waiting.
+    const refusing = [...silent].filter(([, why]) => why.credentialRefused);
+    const refused =
+      refusing.length === 0
+        ? undefined
+        : { members: refusing.map(([id]) => id), message: refusing[0][1].problem };
+    Object.assign(observed, { ring, reports: simpleReports, actions, refused });
     if (deposed.length > 0) {
       observed.deposed = { members: deposed.map((r) => r.id), message: deposed[0].message };
       await this.tell(
@@ -462,7 +474,7 @@ export class Reconciler {
     ids: readonly string[],
     targetOf: (id: string) => NodeTarget | undefined,
     token: string | undefined,
-    silent: Map<string, string>,
+    silent: Map<string, Silence>,
   ): Promise<Map<string, NodeReport>> {
     const out = new Map<string, NodeReport>();
     silent.clear();
@@ -477,7 +489,7 @@ export class Reconciler {
     answers.forEach((answer, i) => {
       if (answer === undefined) return;
       if ('report' in answer) out.set(ids[i], answer.report);
-      else silent.set(ids[i], answer.problem);
+      else silent.set(ids[i], answer);
     });
     return out;
   }
@@ -584,6 +596,7 @@ export class Reconciler {
       specError: observed.specError,
       reconcileError: observed.reconcileError,
       deposed: observed.deposed,
+      refused: observed.refused,
     };
     const conditions = computeConditions(state, previous, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
     const status: Record<string, unknown> = {
