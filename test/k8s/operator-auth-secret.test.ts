@@ -6,49 +6,20 @@
  * re-read their token files, the old members kept the lost tokens, refused the operator and the
  * clients with 401, and the scale waited for ever.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CLI } from '../support/node-process.js';
-import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
 import { httpRequest, waitFor } from './controlplane/http.js';
-import { LoggedProcess } from './controlplane/process.js';
-import { applyCrd } from './support/crd.js';
-import { kubeApi } from './support/kube-api.js';
-import { StandInKubelet } from './support/kubelet.js';
+import { startStandInBed, type StandInBed } from './support/standin-bed.js';
 
 const NS = 'lost-secret';
 const CC = `/apis/ringcache.io/v1alpha1/namespaces/${NS}/cacheclusters`;
 const SECRET = `/api/v1/namespaces/${NS}/secrets/demo-auth`;
 const MERGE = 'application/merge-patch+json';
 
-let cp: ControlPlane | undefined;
-let kubelet: StandInKubelet | undefined;
-let operator: LoggedProcess | undefined;
-let dir: string | undefined;
-
-afterAll(async () => {
-  await operator?.stop();
-  await kubelet?.stop();
-  await cp?.stop();
-  if (dir && process.env.RINGCACHE_K8S_KEEP !== '1') await rm(dir, { recursive: true, force: true });
-});
+let bed: StandInBed | undefined;
+afterAll(() => bed?.stop());
 
 test('a deleted auth Secret is generated anew and every node, old and new, takes its tokens', async () => {
-  cp = await startControlPlane();
-  const api = kubeApi(cp.server, cp.token, await readFile(cp.caPath, 'utf8'));
-  await api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  kubelet = await StandInKubelet.start({ kubeconfigPath: cp.kubeconfigPath, namespace: NS, secretSyncMs: 500 });
-  await applyCrd(cp);
-  dir = await mkdtemp(join(tmpdir(), 'ringcache-lost-secret-'));
-  const dns = kubelet.dns();
-  operator = new LoggedProcess(
-    'operator',
-    process.execPath,
-    [...dns.nodeArgs, CLI, 'operator', '--metrics-port=0'],
-    join(dir, 'operator.log'),
-    { PATH: process.env.PATH, KUBECONFIG: cp.kubeconfigPath, POD_NAME: 'operator-s', POD_NAMESPACE: NS, ...dns.env },
-  );
+  bed = await startStandInBed({ namespace: NS, operatorName: 'operator-s', kubelet: { secretSyncMs: 500 } });
+  const { api, kubelet, operator } = bed;
   const op = operator;
   const body = { apiVersion: 'ringcache.io/v1alpha1', kind: 'CacheCluster', metadata: { name: 'demo' } };
   const spec = { replicas: 2, replicationFactor: 2, maxMemory: '32Mi' };

@@ -6,33 +6,16 @@
  * in the Progressing condition and the Waiting Event, instead of passing for hand-offs that never
  * finish; and the operator's ringcache_operator_cluster_condition gauge shows it for alerts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CLI } from '../support/node-process.js';
-import { startControlPlane, type ControlPlane } from './controlplane/controlplane.js';
 import { httpRequest, waitFor } from './controlplane/http.js';
 import { freePorts } from './controlplane/ports.js';
-import { LoggedProcess } from './controlplane/process.js';
-import { applyCrd } from './support/crd.js';
-import { kubeApi } from './support/kube-api.js';
-import { StandInKubelet } from './support/kubelet.js';
+import { startStandInBed, type StandInBed } from './support/standin-bed.js';
 
 const NS = 'stuck';
 const CC = `/apis/ringcache.io/v1alpha1/namespaces/${NS}/cacheclusters`;
 const MERGE = 'application/merge-patch+json';
 
-let cp: ControlPlane | undefined;
-let kubelet: StandInKubelet | undefined;
-let operator: LoggedProcess | undefined;
-let dir: string | undefined;
-
-afterAll(async () => {
-  await operator?.stop();
-  await kubelet?.stop();
-  await cp?.stop();
-  if (dir && process.env.RINGCACHE_K8S_KEEP !== '1') await rm(dir, { recursive: true, force: true });
-});
+let bed: StandInBed | undefined;
+afterAll(() => bed?.stop());
 
 interface Condition {
   type: string;
@@ -41,14 +24,13 @@ interface Condition {
 }
 
 test('a scale stuck on members that refuse the operator names them and why; the condition gauge shows it', async () => {
-  cp = await startControlPlane();
-  const api = kubeApi(cp.server, cp.token, await readFile(cp.caPath, 'utf8'));
-  await api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  kubelet = await StandInKubelet.start({ kubeconfigPath: cp.kubeconfigPath, namespace: NS });
-  await applyCrd(cp);
-  dir = await mkdtemp(join(tmpdir(), 'ringcache-diagnosis-'));
-  const dns = kubelet.dns();
   const [metricsPort] = await freePorts(1);
+  bed = await startStandInBed({
+    namespace: NS,
+    operatorName: 'operator-d',
+    operatorArgs: ['--metrics-host=127.0.0.1', `--metrics-port=${metricsPort}`],
+  });
+  const { api, operator } = bed;
   /** The cluster's condition gauge by type, from the operator's /metrics. */
   const gauge = async (): Promise<Record<string, number>> => {
     const { body } = await httpRequest(`http://127.0.0.1:${metricsPort}/metrics`, { timeoutMs: 5000 });
@@ -59,13 +41,6 @@ test('a scale stuck on members that refuse the operator names them and why; the 
         .map((l) => [/type="(\w+)"/.exec(l)![1], Number(l.slice(l.lastIndexOf(' ') + 1))]),
     );
   };
-  operator = new LoggedProcess(
-    'operator',
-    process.execPath,
-    [...dns.nodeArgs, CLI, 'operator', '--metrics-host=127.0.0.1', `--metrics-port=${metricsPort}`],
-    join(dir, 'operator.log'),
-    { PATH: process.env.PATH, KUBECONFIG: cp.kubeconfigPath, POD_NAME: 'operator-d', POD_NAMESPACE: NS, ...dns.env },
-  );
   const op = operator;
   const body = { apiVersion: 'ringcache.io/v1alpha1', kind: 'CacheCluster', metadata: { name: 'demo' } };
   const spec = { replicas: 2, replicationFactor: 1, maxMemory: '32Mi' };
