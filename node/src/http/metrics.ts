@@ -66,6 +66,11 @@ export function createNodeMetrics(store: CacheStore): NodeMetrics {
     () => store.stats().maxMemory,
   );
   storeGauge('ringcache_cache_keys', 'Entries resident.', () => store.stats().keys);
+  storeGauge(
+    'ringcache_cache_window_share',
+    "Share of the cache in W-TinyLFU's recency window, as it adapts to the workload (1 for lru).",
+    () => store.stats().windowShare,
+  );
 
   const duration = new DurationHistogram(
     'ringcache_http_request_duration_seconds',

@@ -326,6 +326,7 @@ export class Store implements CacheStore {
       bytes: this.counted,
       keys: this.index.size,
       maxMemory: this.options.maxMemory,
+      windowShare: this.policy.windowShare,
     };
   }
 

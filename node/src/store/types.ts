@@ -76,6 +76,8 @@ export interface StoreStats {
   /** Entries now resident. */
   keys: number;
   maxMemory: number;
+  /** The policy's window share (EvictionPolicy.windowShare): W-TinyLFU's adapted window, 1 for LRU. */
+  windowShare: number;
 }
 
 export type StoreErrorCode =

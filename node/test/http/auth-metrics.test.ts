@@ -84,6 +84,8 @@ describe('metrics', () => {
     expect(sample(text, 'ringcache_cache_misses_total')).toBe(3);
     expect(sample(text, 'ringcache_cache_keys')).toBe(4);
     expect(sample(text, 'ringcache_cache_bytes')).toBeGreaterThan(0);
+    // W-TinyLFU (the default) starts with a 1% window; the tuner moves it as the workload asks.
+    expect(sample(text, 'ringcache_cache_window_share')).toBe(0.01);
     const count = 'ringcache_http_request_duration_seconds_count';
     expect(sample(text, count, '{operation="put",status="201"}')).toBe(5);
     expect(sample(text, count, '{operation="get",status="200"}')).toBe(5);

@@ -85,6 +85,24 @@ describe('store basics', () => {
   });
 });
 
+describe('window share', () => {
+  it('is 1 for lru; for wtinylfu starts at 1% and grows when reads turn to recency', () => {
+    expect(new Store({ maxMemory: 1 << 20, policy: 'lru' }).stats().windowShare).toBe(1);
+    const s = new Store({ maxMemory: 64 * 1024 });
+    expect(s.stats().windowShare).toBe(0.01);
+    // A working set that slides forward: yesterday's keys never return, recency is all that pays.
+    let seed = 4;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const value = Buffer.alloc(16);
+    for (let i = 0; i < 150_000; i++) {
+      const key = `k${Math.floor(i / 10) + Math.floor(random() * 400)}`;
+      if (s.get(key) === undefined) s.set(key, value);
+    }
+    expect(s.stats().keys).toBeGreaterThan(300); // the cache held a few hundred entries
+    expect(s.stats().windowShare).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
 describe('LRU eviction order', () => {
   it('evicts the least recently used entries first, by bytes', () => {
     const entry = Store.entryBytes(2, 16); // keys 'k0'..'k9', 16-byte values

@@ -27,6 +27,11 @@ export class LruPolicy implements EvictionPolicy {
     return this.total;
   }
 
+  /** All of an LRU cache is in recency order. */
+  get windowShare(): number {
+    return 1;
+  }
+
   get size(): number {
     return this.lists.lengths[LIST];
   }

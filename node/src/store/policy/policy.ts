@@ -23,6 +23,11 @@ export interface EvictionPolicy {
   readonly weight: number;
   /** Number of resident slots. */
   readonly size: number;
+  /**
+   * The share of capacity kept in plain recency order: W-TinyLFU's window, as its tuner has
+   * adapted it to the workload; 1 for LRU, which is all recency.
+   */
+  readonly windowShare: number;
   /** A lookup of `hash` found nothing (frequency-aware policies count it). */
   recordMiss(hash: number): void;
   /** A lookup hit resident `slot` (a policy that needs the key's hash kept it from `add`). */
