@@ -307,3 +307,45 @@ test("a client whose clock is well behind the nodes' still gets through: its dea
     expect((await behind.get(`skewed-${i}`))?.value.toString()).toBe('v');
   }
 });
+
+test('a value over the nodes’ limit is VALUE_TOO_LARGE at any size, and leaves no node suspected', async () => {
+  const c = await startCluster();
+  const rc = client([...c.nodes.values()].map((n) => n.address));
+  // Large enough that, without asking first, the node's 413 and close would break the upload.
+  for (const mib of [2, 50]) {
+    const refused = await rc.set(`big-${mib}`, Buffer.alloc(mib * 1024 * 1024)).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(RingcacheError);
+    expect((refused as RingcacheError).code).toBe('VALUE_TOO_LARGE');
+  }
+  // The owners stay first in line: no request goes through a non-owner afterwards.
+  const before = await forwardedTotal(c);
+  for (let i = 0; i < 30; i++) await rc.set(`k${i}`, 'v');
+  expect(await forwardedTotal(c)).toBe(before);
+  // Under the limit, a large value still goes through (sent once the node invites it).
+  expect(await rc.set('fits', Buffer.alloc(512 * 1024, 7))).toMatchObject({ created: true });
+  expect((await rc.get('fits'))?.value.equals(Buffer.alloc(512 * 1024, 7))).toBe(true);
+});
+
+test('when every owner fails, the error is what a node that answered said, not a later connection refused', async () => {
+  const c = await startCluster();
+  const ids = [...c.nodes.keys()];
+  const rc = client(
+    ids.map((id) => c.nodes.get(id)!.address),
+    { retries: 2 },
+  );
+  await rc.set('warm', 'v');
+  // Two of three nodes gone: at RF 2 some keys have both owners down, and the one live node
+  // answers them 503 UNAVAILABLE with its reason.
+  await c.stopNode(ids[1], 'SIGKILL');
+  await c.stopNode(ids[2], 'SIGKILL');
+  const errors: RingcacheError[] = [];
+  for (let i = 0; i < 12; i++) {
+    const err = await rc.set(`down-${i}`, 'v').catch((e: unknown) => e);
+    if (err instanceof RingcacheError) errors.push(err);
+  }
+  expect(errors.length).toBeGreaterThan(0);
+  for (const err of errors) {
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).not.toMatch(/no node answered/);
+  }
+});

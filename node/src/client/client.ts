@@ -28,6 +28,8 @@ import { targetsFor, type Routing } from './routing.js';
 import { Transport, TransportError, type Exchange } from '../transport/http-transport.js';
 
 const MAX_KEY_BYTES = 250;
+/** Values larger than this are sent with `Expect: 100-continue` (one round trip more, cheap beside the upload). */
+export const EXPECT_CONTINUE_BYTES = 64 * 1024;
 /** How long a node that failed to answer is tried after the key's other owners. */
 export const SUSPECT_MS = 10_000;
 /** Without a ring (nodes serving alone), how often the client asks again whether one appeared. */
@@ -177,6 +179,12 @@ export class RingcacheClient {
     const headers = { ...this.headers(), ...extra };
     const level = consistency ?? this.options.consistency;
     if (level !== undefined) headers['x-consistency'] = level;
+    if (body !== undefined && body.length > EXPECT_CONTINUE_BYTES) {
+      // A node refuses a value over its limit on the declared length (413) and closes without
+      // reading it: asked first, the answer arrives instead of a broken upload (http-transport.ts).
+      headers.expect = '100-continue';
+      headers['content-length'] = String(body.length);
+    }
     const conditional = extra['if-match'] !== undefined || extra['if-none-match'] !== undefined;
     const path = `/v1/keys/${encodeURIComponent(key)}`;
     const attempts = this.options.retries + 1;
@@ -211,7 +219,8 @@ export class RingcacheClient {
         this.suspects.set(address, Date.now() + SUSPECT_MS);
         void this.refreshRing(); // a node gone may mean a new ring
         if (conditional && err.maybeDelivered) throw outcomeUnknown(key, err);
-        failure = err;
+        // What a node that answered said (a 503 and why) says more than a connection refused.
+        if (!(failure instanceof RingcacheError)) failure = err;
         continue;
       }
       this.suspects.delete(address);

@@ -7,6 +7,14 @@ export interface Exchange {
   body: Buffer;
 }
 
+/**
+ * A caller that sets `expect: 100-continue` gets the body sent only once the node invites it
+ * (or after this long without any answer, as curl does, for a server that ignores the header):
+ * a node refusing the request on its headers (413 for a declared length over its limit, 401)
+ * answers at once and closes, and the answer is read instead of failing the upload with EPIPE.
+ */
+export const CONTINUE_WAIT_MS = 1000;
+
 /** How an exchange whose connection never opened within its deadline fails. */
 export const CONNECT_TIMEOUT_MESSAGE = 'could not connect within';
 
@@ -86,7 +94,30 @@ export class Transport {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', fail);
-      req.end(body);
+      if (body === undefined || headers.expect !== '100-continue') {
+        req.end(body);
+        return;
+      }
+      // The body goes once invited (or unasked after CONTINUE_WAIT_MS); a final answer first
+      // means the node refused on the headers: the body is never sent (nor the request ended,
+      // which would send a short body): the node closes the connection after its answer.
+      let sent = false;
+      const sendBody = () => {
+        if (sent) return;
+        sent = true;
+        clearTimeout(unasked);
+        req.end(body);
+      };
+      const unasked = setTimeout(sendBody, CONTINUE_WAIT_MS);
+      req.on('continue', sendBody);
+      req.on('response', (res) => {
+        if (sent) return;
+        sent = true;
+        clearTimeout(unasked);
+        // Refused before its body: this connection cannot carry another request.
+        res.on('end', () => req.destroy());
+      });
+      req.flushHeaders();
     });
   }
 
