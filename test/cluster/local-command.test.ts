@@ -6,11 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
+import { exitOf, LocalCluster } from '../../node/src/local/local-cluster.js';
 import { CLI, waitFor } from '../support/node-process.js';
 
 let launcher: ChildProcess | undefined;
 afterEach(async () => {
-  if (launcher !== undefined && launcher.exitCode === null) {
+  if (launcher !== undefined && launcher.exitCode === null && launcher.signalCode === null) {
     const exited = new Promise((resolve) => launcher!.once('exit', resolve));
     launcher.kill('SIGINT');
     await exited;
@@ -116,5 +117,54 @@ test('a node that cannot start: the launcher says why, stops the nodes that did 
     }
   } finally {
     await new Promise((resolve) => holder.close(resolve));
+  }
+});
+
+test('the nodes stop with their launcher, even when it is killed with SIGKILL', async () => {
+  launcher = spawn(process.execPath, [CLI, 'local', '--nodes', '2', '--base-port', '0'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  createInterface({ input: launcher.stdout! }).on('line', (line) => lines.push(line));
+  await waitFor('a status line', () => lines.some((line) => line.startsWith('epoch 1 |')), 30_000);
+  const urls = lines
+    .filter((line) => /^ {2}local-\d {2}http:/.test(line))
+    .map((line) => line.trim().split(/\s+/)[1]);
+  expect(urls).toHaveLength(2);
+  const exited = new Promise((resolve) => launcher!.once('exit', resolve));
+  launcher.kill('SIGKILL');
+  await exited;
+  const down = async (url: string) => {
+    try {
+      await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  for (const url of urls) await waitFor(`${url} to stop`, () => down(url), 20_000);
+});
+
+test('a member whose process died: add and remove refuse at once naming it; restart brings it back', async () => {
+  const cluster = new LocalCluster({ replicationFactor: 2 });
+  try {
+    await cluster.start(3);
+    cluster.nodes.get('local-1')!.child.kill('SIGKILL');
+    await exitOf(cluster.nodes.get('local-1')!.child);
+    // Either change would wait for ever on the dead member's part of the hand-off.
+    await expect(cluster.add(20_000)).rejects.toThrow(
+      'local-1 not running: restart it (restart <id>) before adding a node',
+    );
+    await expect(cluster.remove('local-0', 20_000)).rejects.toThrow(
+      'local-1 not running: restart it (restart <id>) before removing local-0',
+    );
+    expect(cluster.ring.epoch).toBe(1);
+    await cluster.restart('local-1');
+    await waitFor('local-1 back at the current epoch', () => cluster.handedOff(), 20_000);
+    const added = await cluster.add(20_000);
+    expect(cluster.ring.members.find((m) => m.id === added)?.state).toBe('active');
+    await expect(cluster.restart('nosuch')).rejects.toThrow('no member nosuch in the ring');
+  } finally {
+    await cluster.stop();
   }
 });

@@ -41,6 +41,22 @@ export function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * Resolves once this process's parent is no longer `parentPid` (it died and the process was
+ * re-parented): a node started by `ringcache local` stops with its launcher, however the
+ * launcher ended (SIGKILL included). Polled, since Linux gives no event for it; unref'd.
+ */
+export function parentGone(parentPid: number, everyMs = 1000): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const timer = setInterval(() => {
+      if (process.ppid === parentPid) return;
+      clearInterval(timer);
+      resolve('launcher gone');
+    }, everyMs);
+    timer.unref();
+  });
+}
+
 /** --log-level, the same for every command. */
 export const LOG_LEVEL_OPTION: OptionSpec<LogLevel> = {
   flag: '--log-level',

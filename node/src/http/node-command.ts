@@ -1,9 +1,9 @@
 /**
  * `ringcache node`: parse the options, start the node, and stop it gracefully on SIGTERM or
- * SIGINT (exit 0) — the shell around startNode.
+ * SIGINT (exit 0), or when the launcher that started it is gone — the shell around startNode.
  */
 import { hostname } from 'node:os';
-import { configOrExit, stopSignal } from '../config/command.js';
+import { configOrExit, parentGone, stopSignal } from '../config/command.js';
 import { createLogger } from '../log.js';
 import { nodeHelp, parseNodeConfig } from './config.js';
 import { startNode } from './server.js';
@@ -17,7 +17,12 @@ export async function runNodeCommand(argv: string[]): Promise<number> {
   if (typeof config === 'number') return config;
   const logger = createLogger(config.logLevel);
   // Handlers go in before the node listens: a signal during start-up must not kill it abruptly.
-  const signalled = stopSignal();
+  // Started by `ringcache local` (RINGCACHE_PARENT_PID): stop with the launcher too.
+  const parent = Number(process.env.RINGCACHE_PARENT_PID);
+  const signalled =
+    Number.isSafeInteger(parent) && parent > 0
+      ? Promise.race([stopSignal(), parentGone(parent)])
+      : stopSignal();
   const node = await startNode(config, logger);
   if (process.stderr.isTTY) process.stderr.write(quickStart(node.url));
   await node.shutdown(await signalled);

@@ -170,14 +170,46 @@ export class LocalCluster {
   }
 
   /** Every running member has done its part of the current epoch (hand-off, share recovery). */
-  async handedOff(ids = [...this.nodes.keys()]): Promise<boolean> {
+  async handedOff(ids = this.runningIds()): Promise<boolean> {
+    return (await this.notHandedOff(ids)).length === 0;
+  }
+
+  /** The members of `ids` that have not done their part of the current epoch yet. */
+  private async notHandedOff(ids: string[]): Promise<string[]> {
     const statuses = await Promise.all(ids.map((id) => this.status(id).catch(() => undefined)));
-    return statuses.every((s) => s?.cluster.epoch === this.ring.epoch && s.cluster.handoffComplete);
+    return ids.filter(
+      (_, i) => !(statuses[i]?.cluster.epoch === this.ring.epoch && statuses[i]?.cluster.handoffComplete),
+    );
+  }
+
+  /**
+   * A membership change waits for every member's part of the hand-off (streaming a joiner's
+   * share, recovering a new share from the previous owners), which a member whose process died
+   * never does: refused at once, naming it, instead of timing out.
+   */
+  private requireAllRunning(change: string): void {
+    const running = new Set(this.runningIds());
+    const dead = this.ring.members.map((m) => m.id).filter((id) => !running.has(id));
+    if (dead.length > 0) {
+      throw new Error(`${dead.join(', ')} not running: restart it (restart <id>) before ${change}`);
+    }
+  }
+
+  /** Nodes whose process is running. */
+  private runningIds(): string[] {
+    return [...this.nodes.values()]
+      .filter((n) => n.child.exitCode === null && n.child.signalCode === null)
+      .map((n) => n.id);
   }
 
   /** The environment of a node: this one's, with the cluster's peer token and its client token (if any) in place of a token file. */
   private nodeEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, RINGCACHE_PEER_TOKEN: this.peerToken };
+    // RINGCACHE_PARENT_PID: the node stops if this process dies, even by SIGKILL (node-command.ts).
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      RINGCACHE_PEER_TOKEN: this.peerToken,
+      RINGCACHE_PARENT_PID: String(process.pid),
+    };
     delete env.RINGCACHE_PEER_TOKEN_FILE;
     if (this.options.token) {
       env.RINGCACHE_TOKEN = this.options.token;
@@ -202,15 +234,22 @@ export class LocalCluster {
 
   private async waitHandedOff(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
-    while (!(await this.handedOff())) {
-      if (Date.now() > deadline)
-        throw new Error(`hand-off of epoch ${this.ring.epoch} not done within ${deadlineMs} ms`);
+    for (;;) {
+      const pending = await this.notHandedOff(this.runningIds());
+      if (pending.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `hand-off of epoch ${this.ring.epoch} not done within ${deadlineMs} ms (waiting for ${pending.join(', ')})`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
   /** Adds a node: joining until every member has streamed its share, then active. */
   async add(deadlineMs = 60_000): Promise<string> {
+    // Members stream the joiner's share, and a dead one never would finish: say so at once.
+    this.requireAllRunning('adding a node');
     const node = await this.spawnNode();
     await this.publish([...this.ring.members, member(node, 'joining')]);
     await this.waitHandedOff(deadlineMs);
@@ -224,6 +263,7 @@ export class LocalCluster {
       const ids = this.ring.members.map((m) => m.id).join(', ') || 'none';
       throw new Error(`no member ${id} in the ring (members: ${ids})`);
     }
+    this.requireAllRunning(`removing ${id}`);
     await this.publish(this.ring.members.map((m) => (m.id === id ? { ...m, state: 'leaving' } : m)));
     await this.waitHandedOff(deadlineMs);
     await this.publish(this.ring.members.filter((m) => m.id !== id));
@@ -240,6 +280,7 @@ export class LocalCluster {
 
   /** Restarts a (killed) member on the same port, empty, and gives it the current ring. */
   async restart(id: string): Promise<void> {
+    if (!this.ring.members.some((m) => m.id === id)) throw new Error(`no member ${id} in the ring`);
     const old = this.nodes.get(id);
     const port = old?.port;
     if (old) await this.stopNode(id, 'SIGKILL');
@@ -249,6 +290,13 @@ export class LocalCluster {
       body: JSON.stringify(this.ring),
       headers: { authorization: `Bearer ${this.peerToken}`, 'content-type': 'application/json' },
     });
+  }
+
+  /** Kills every node at once, synchronously (for a launcher's 'exit' handler). */
+  killAll(): void {
+    for (const child of [...this.starting, ...[...this.nodes.values()].map((n) => n.child)]) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }
 
   async stop(): Promise<void> {

@@ -38,7 +38,11 @@ const USAGE = `usage: ringcache local [options]
 Runs a cluster of cache nodes on 127.0.0.1 and publishes its ring. While it runs, type
   add            add a node (joins, receives its share, becomes active)
   remove <id>    drain a node (hands off its share, leaves the ring, stops)
+  restart <id>   start a member that died again, empty (it recovers its share); add and
+                 remove wait for every member's hand-off, so they refuse while one is dead
   status         print every node's status`;
+
+const COMMANDS = 'commands: add | remove <id> | restart <id> | status';
 
 export async function runLocalCommand(argv: string[]): Promise<number> {
   let parsed;
@@ -58,11 +62,16 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   // The nodes inherit this environment: with a token in it, the launcher's own calls need it too.
   const token = clientTokenOf(process.env);
   const cluster = new LocalCluster({ basePort, replicationFactor, token });
-  // Listening before the nodes start: Ctrl-C during the start still stops every node.
+  // Listening before the nodes start: Ctrl-C during the start still stops every node. A closed
+  // terminal (SIGHUP) or a closed stdout (EPIPE) stops them too; and whatever ends this process,
+  // its 'exit' kills what is left (the nodes also stop once their launcher is gone).
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    process.once('SIGHUP', resolve);
+    process.stdout.once('error', () => resolve());
   });
+  process.once('exit', () => cluster.killAll());
   say(`starting ${nodes} node${nodes === 1 ? '' : 's'} (replication factor ${replicationFactor}) ...`);
   const failed = await Promise.race([
     cluster.start(nodes).then(
@@ -82,7 +91,7 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   say(
     `try: curl -X PUT ${auth}-H 'Content-Type: text/plain' --data-binary hello http://${[...cluster.nodes.values()][0].address}/v1/keys/greeting`,
   );
-  say(`commands: add | remove <id> | status | Ctrl-C to stop`);
+  say(`${COMMANDS} | Ctrl-C to stop`);
 
   let last = '';
   const statusLine = async () => {
@@ -109,14 +118,21 @@ export async function runLocalCommand(argv: string[]): Promise<number> {
   const input = createInterface({ input: process.stdin });
   input.on('line', (line) => {
     const [command, arg] = line.trim().split(/\s+/);
+    // status answers at once, also while a membership change waits for its hand-off.
+    if (command === 'status') {
+      void statusLine().then(say);
+      return;
+    }
     busy = busy.then(async () => {
       try {
         if (command === 'add') say(`added ${await cluster.add()}`);
         else if (command === 'remove' && arg) {
           await cluster.remove(arg);
           say(`removed ${arg}`);
-        } else if (command === 'status') say(await statusLine());
-        else if (command) say('commands: add | remove <id> | status');
+        } else if (command === 'restart' && arg) {
+          await cluster.restart(arg);
+          say(`restarted ${arg} (empty; it recovers its share from the replicas)`);
+        } else if (command) say(COMMANDS);
       } catch (err) {
         say(`error: ${(err as Error).message}`);
       }
