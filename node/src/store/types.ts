@@ -13,8 +13,10 @@ export type { EvictionPolicyName };
 
 export interface StoreOptions {
   /**
-   * The bound on counted bytes: for every entry, its key's UTF-8 bytes + its value's bytes +
-   * ENTRY_OVERHEAD_BYTES (the measured per-entry cost of the store's own structures).
+   * The bound on counted bytes: for every entry, its key's UTF-8 bytes + the size of the slab
+   * chunk that holds its value (the value's bytes rounded up to the chunk size class, what the
+   * slab really spends; docs/store.md) + ENTRY_OVERHEAD_BYTES (the measured per-entry cost of
+   * the store's own structures).
    * Required; a positive safe integer. The bound is never exceeded.
    */
   maxMemory: number;
