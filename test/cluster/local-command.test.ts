@@ -19,15 +19,27 @@ afterEach(async () => {
   launcher = undefined;
 });
 
-test('with RINGCACHE_TOKEN set, the launcher sees its nodes active and stops them all on Ctrl-C', async () => {
-  launcher = spawn(process.execPath, [CLI, 'local', '--nodes', '2', '--base-port', '0'], {
-    env: { ...process.env, RINGCACHE_TOKEN: 'launcher-token-0123456789' },
+/** Starts the launcher with two nodes on free ports; answers its output lines once the ring is up. */
+async function startLauncher(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = spawn(process.execPath, [CLI, 'local', '--nodes', '2', '--base-port', '0'], {
+    env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  launcher = child; // stopped by afterEach
   const lines: string[] = [];
-  createInterface({ input: launcher.stdout! }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
   await waitFor('a status line', () => lines.some((line) => line.startsWith('epoch 1 |')), 30_000);
-  launcher.stdin!.write('status\n');
+  return { child, lines };
+}
+
+test('with RINGCACHE_TOKEN set, the launcher sees its nodes active and stops them all on Ctrl-C', async () => {
+  const { child, lines } = await startLauncher({
+    ...process.env,
+    RINGCACHE_TOKEN: 'launcher-token-0123456789',
+  });
+  child.stdin!.write('status\n');
   await waitFor(
     'the answer to status',
     () => lines.filter((line) => line.startsWith('epoch 1 |')).length >= 2,
@@ -40,8 +52,8 @@ test('with RINGCACHE_TOKEN set, the launcher sees its nodes active and stops the
   // Picked free ports (not 0 + i).
   for (const line of endpoints) expect(Number(line.split(':').pop())).toBeGreaterThan(1024);
 
-  const exited = new Promise<number | null>((resolve) => launcher!.once('exit', resolve));
-  launcher.kill('SIGINT');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
   expect(await exited).toBe(0);
   for (const line of endpoints) {
     const url = line.trim().split(/\s+/)[1];
@@ -50,18 +62,13 @@ test('with RINGCACHE_TOKEN set, the launcher sees its nodes active and stops the
 });
 
 test('remove of an id not in the ring is refused, and no epoch is published', async () => {
-  launcher = spawn(process.execPath, [CLI, 'local', '--nodes', '2', '--base-port', '0'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  createInterface({ input: launcher.stdout! }).on('line', (line) => lines.push(line));
-  await waitFor('a status line', () => lines.some((line) => line.startsWith('epoch 1 |')), 30_000);
-  launcher.stdin!.write('remove nosuch\n');
+  const { child, lines } = await startLauncher();
+  child.stdin!.write('remove nosuch\n');
   await waitFor('the answer to remove', () => lines.some((line) => line.startsWith('error:')), 10_000);
   expect(lines.find((line) => line.startsWith('error:'))).toMatch(
     /^error: no member nosuch in the ring \(members: local-\d, local-\d\)$/,
   );
-  launcher.stdin!.write('status\n');
+  child.stdin!.write('status\n');
   await waitFor(
     'the answer to status',
     () => lines.filter((l) => l.startsWith('epoch ')).length >= 2,
@@ -121,18 +128,13 @@ test('a node that cannot start: the launcher says why, stops the nodes that did 
 });
 
 test('the nodes stop with their launcher, even when it is killed with SIGKILL', async () => {
-  launcher = spawn(process.execPath, [CLI, 'local', '--nodes', '2', '--base-port', '0'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  createInterface({ input: launcher.stdout! }).on('line', (line) => lines.push(line));
-  await waitFor('a status line', () => lines.some((line) => line.startsWith('epoch 1 |')), 30_000);
+  const { child, lines } = await startLauncher();
   const urls = lines
     .filter((line) => /^ {2}local-\d {2}http:/.test(line))
     .map((line) => line.trim().split(/\s+/)[1]);
   expect(urls).toHaveLength(2);
-  const exited = new Promise((resolve) => launcher!.once('exit', resolve));
-  launcher.kill('SIGKILL');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
   await exited;
   const down = async (url: string) => {
     try {
