@@ -296,7 +296,12 @@ test('the dashboard is valid JSON and shows only metrics the node exports', asyn
   const dashboard = JSON.parse(cm.data['ringcache.json']);
   const exprs: string[] = dashboard.panels.flatMap((p: Manifest) => (p.targets ?? []).map((t: Manifest) => t.expr));
   const used = new Set(exprs.join(' ').match(/ringcache_[a-z_]+/g));
-  for (const m of ['ringcache_cache_hits_total', 'ringcache_cache_misses_total', 'ringcache_http_request_duration_seconds']) {
+  for (const m of [
+    'ringcache_cache_hits_total',
+    'ringcache_cache_misses_total',
+    'ringcache_cache_window_share',
+    'ringcache_http_request_duration_seconds',
+  ]) {
     expect([...used].some((u) => u.startsWith(m))).toBe(true);
   }
   // Each name (histogram suffixes stripped) must be one the node's sources define.
