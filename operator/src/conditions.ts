@@ -183,50 +183,7 @@ function fromState(o: ObservedState): Fresh[] {
   }
 
   const notReady = members.filter((m) => !ready.has(m.id)).map((m) => m.id);
-  let degraded: Fresh;
-  if (o.reconcileError !== undefined) {
-    degraded = {
-      type: 'Degraded',
-      status: 'True',
-      observedGeneration: g,
-      reason: 'ReconcileError',
-      message: o.reconcileError,
-    };
-  } else if (o.deposed !== undefined && o.deposed.members.length > 0) {
-    degraded = {
-      type: 'Degraded',
-      status: 'True',
-      observedGeneration: g,
-      reason: 'PublisherDeposed',
-      message: `ring epoch ${o.ring?.epoch ?? 0} refused by ${o.deposed.members.join(', ')} as from a deposed publisher: ${o.deposed.message}`,
-    };
-  } else if (o.refused !== undefined && o.refused.members.length > 0) {
-    degraded = {
-      type: 'Degraded',
-      status: 'True',
-      observedGeneration: g,
-      reason: 'CredentialRefused',
-      message:
-        `${o.refused.members.join(', ')} refused the operator's token (${o.refused.message}); nodes take the ` +
-        `tokens of their Secret from its files within a minute of a change, so this lasting means their Secret differs`,
-    };
-  } else if (notReady.length > 0) {
-    degraded = {
-      type: 'Degraded',
-      status: 'True',
-      observedGeneration: g,
-      reason: 'MembersNotReady',
-      message: `ring member(s) not Ready: ${notReady.join(', ')}`,
-    };
-  } else {
-    degraded = {
-      type: 'Degraded',
-      status: 'False',
-      observedGeneration: g,
-      reason: 'AsExpected',
-      message: 'all ring members Ready',
-    };
-  }
+  const degraded: Fresh = { type: 'Degraded', observedGeneration: g, ...degradation(o, notReady) };
 
   const epoch = o.ring?.epoch ?? 0;
   const behind = members.filter((m) => {
@@ -287,4 +244,29 @@ export function describe(action: ScalingAction): string {
     case 'steady':
       return 'steady';
   }
+}
+
+/** Degraded's status, reason and message: the first thing, in this order, that needs a person. */
+function degradation(
+  o: ObservedState,
+  notReady: readonly string[],
+): Pick<Condition, 'status' | 'reason' | 'message'> {
+  const needsPerson = (reason: string, message: string) => ({ status: 'True' as const, reason, message });
+  if (o.reconcileError !== undefined) return needsPerson('ReconcileError', o.reconcileError);
+  if (o.deposed !== undefined && o.deposed.members.length > 0) {
+    return needsPerson(
+      'PublisherDeposed',
+      `ring epoch ${o.ring?.epoch ?? 0} refused by ${o.deposed.members.join(', ')} as from a deposed publisher: ${o.deposed.message}`,
+    );
+  }
+  if (o.refused !== undefined && o.refused.members.length > 0) {
+    return needsPerson(
+      'CredentialRefused',
+      `${o.refused.members.join(', ')} refused the operator's token (${o.refused.message}); nodes take the ` +
+        `tokens of their Secret from its files within a minute of a change, so this lasting means their Secret differs`,
+    );
+  }
+  if (notReady.length > 0)
+    return needsPerson('MembersNotReady', `ring member(s) not Ready: ${notReady.join(', ')}`);
+  return { status: 'False', reason: 'AsExpected', message: 'all ring members Ready' };
 }

@@ -334,12 +334,7 @@ export function parseNodeConfig(argv: readonly string[], sources: ConfigSources 
       `--max-batch-size (${values.maxBatchSize}) must be at least --max-value-size (${values.maxValueSize})`,
     );
   }
-  if (
-    values.metricsAuth &&
-    token === undefined &&
-    values.token === undefined &&
-    values.tokenFile === undefined
-  ) {
+  if (values.metricsAuth && values.token === undefined && values.tokenFile === undefined) {
     // Without a token there is nothing to require: /metrics would stay open while the flag says otherwise.
     problems.push('--metrics-auth needs a token to require (--token-file or --token)');
   }
